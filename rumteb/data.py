@@ -16,7 +16,9 @@ import os
 import re
 import shutil
 import tempfile
-from collections.abc import Callable, Iterable, Mapping, Sequence
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -137,6 +139,37 @@ def local_dataset_dir(dataset: Mapping[str, Any], root: Path, task_name: str | N
 
 
 _REPULL = "Run 'rumteb data verify' on the data folder, then pull the dataset again."
+_CACHE_LOCK = threading.RLock()
+
+
+def mirror_fingerprint(folder: Path) -> str:
+    """A key that changes whenever the mirror folder's location or any of its files (name, size, mtime) changes."""
+    digest = hashlib.sha256(str(folder.resolve()).encode())
+    for rel in _data_files(folder) + ([MANIFEST] if (folder / MANIFEST).exists() else []):
+        info = (folder / rel).stat()
+        digest.update(f"\0{rel}\0{info.st_size}\0{info.st_mtime_ns}".encode())
+    return digest.hexdigest()[:20]
+
+
+@contextmanager
+def mirror_datasets_cache(folder: Path) -> Iterator[Path]:
+    """Load a mirror through a ``datasets`` cache of its own, keyed by `mirror_fingerprint`.
+
+    ``datasets`` (5.x) keys the cache of a local folder by its name and card, not by its files' contents: a mirror
+    pulled again at a new revision, edited, or a second mirror folder of the same name, would be served the first
+    one's prepared data. mteb's loaders call ``load_dataset`` without a ``cache_dir``, so the default cache folder is
+    switched for the duration of the load (under a lock) and restored after it.
+    """
+    import datasets
+
+    with _CACHE_LOCK:
+        previous = datasets.config.HF_DATASETS_CACHE
+        cache = Path(previous) / "rumteb-mirrors" / mirror_fingerprint(folder)
+        datasets.config.HF_DATASETS_CACHE = cache
+        try:
+            yield cache
+        finally:
+            datasets.config.HF_DATASETS_CACHE = previous
 
 
 @dataclass(frozen=True)

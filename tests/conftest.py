@@ -16,9 +16,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 import shutil
 from pathlib import Path
 
+import _helpers
 import pytest
-
-from tests import _helpers
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -30,6 +29,15 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "gpu" in item.keywords:
             item.add_marker(skip_gpu)
+
+
+@pytest.fixture(autouse=True)
+def _datasets_cache_per_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test prepares datasets in its own cache: ``datasets`` keys local folders by name and card only, so two
+    tests' mirrors of the same dataset would otherwise read each other's data (mteb's built-ins have no guard)."""
+    import datasets
+
+    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-datasets-cache")
 
 
 @pytest.fixture(scope="session")
@@ -55,3 +63,9 @@ def tiny_model_path(_tiny_model_session: Path, tmp_path: Path) -> Path:
     target = tmp_path / "tiny-bert"
     shutil.copytree(_tiny_model_session, target)
     return target
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    import rumteb
+
+    return f"rumteb {rumteb.__version__} from {Path(rumteb.__file__).parent}"

@@ -9,13 +9,13 @@ from pathlib import Path
 
 import mteb
 import pytest
+from _helpers import main_score, mirror_for_task
+from real_mirror import build as build_real_mirror
 from sentence_transformers import SentenceTransformer
 
 import rumteb
-from benchmarks.real_mirror import build as build_real_mirror
 from rumteb.cli import build_parser, main
 from rumteb.runner import parse_device, weights_fingerprint
-from tests._helpers import main_score, mirror_for_task
 
 TERRA_ROWS = {
     "dev": [

@@ -9,13 +9,13 @@ import shutil
 from pathlib import Path
 
 import pytest
+from _helpers import make_mirror, mirror_for_task
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import rumteb
 from rumteb import data
 from rumteb.cli import main
-from tests._helpers import make_mirror, mirror_for_task
 
 TERRA_REV = "48312c334eb916d88481dc4a41bd0d8b2fa0d576"
 TERRA_ROWS = {
@@ -316,3 +316,16 @@ def test_fuzzed_manifests_raise_only_manifest_errors(
             continue
         assert isinstance(manifest.revision, str)
         assert all(isinstance(e.size, int) and e.size >= 0 for e in manifest.files.values())
+
+
+def test_a_mirror_changed_in_place_is_never_served_from_a_stale_cache(tmp_path: Path) -> None:
+    """datasets keys a local folder's cache by name and card; rumteb keys it by the files too."""
+    mirror_for_task(tmp_path, "TERRa", {"default": TERRA_ROWS})
+    first = rumteb.get_task("TERRa", data_dir=tmp_path)
+    first.load_data()
+    assert len(first.dataset["dev"]) == 12
+    fewer = {"dev": TERRA_ROWS["dev"][:5]}
+    mirror_for_task(tmp_path, "TERRa", {"default": fewer})  # same file names, same README, new contents
+    second = rumteb.get_task("TERRa", data_dir=tmp_path)
+    second.load_data()
+    assert len(second.dataset["dev"]) == 5

@@ -43,7 +43,7 @@ class RuMTEBTask:
     def load_data(self, num_proc: int | None = None, **kwargs: Any) -> None:
         if getattr(self, "data_loaded", False):
             return
-        from rumteb.data import local_dataset_dir, resolve_data_dir
+        from rumteb.data import local_dataset_dir, mirror_datasets_cache, resolve_data_dir
 
         root = resolve_data_dir(self.data_dir)
         if root is None:
@@ -52,11 +52,12 @@ class RuMTEBTask:
         local = local_dataset_dir(self.metadata.dataset, root, task_name=self.metadata.name)
         logger.info("Loading %s from the offline mirror %s", self.metadata.name, local)
         # mteb's loaders read path and revision from the metadata: point the path at the mirror for the load only.
-        own = self.__dict__.pop("metadata", None)
+        own = self.__dict__.get("metadata")
         published = self.metadata
         self.metadata = published.model_copy(update={"dataset": {**published.dataset, "path": str(local)}})
         try:
-            super().load_data(num_proc=num_proc, **kwargs)  # type: ignore[misc]
+            with mirror_datasets_cache(local):
+                super().load_data(num_proc=num_proc, **kwargs)  # type: ignore[misc]
         finally:
             if own is None:
                 self.__dict__.pop("metadata", None)

@@ -38,9 +38,11 @@ class _Subsampled2048(RuMTEBTask, AbsTaskClassification):
     """A classification task whose test split is cut to 2,048 rows, stratified by label, with the task seed."""
 
     def dataset_transform(self, num_proc: int | None = None, **kwargs: object) -> None:
-        self.dataset = self.stratified_subsampling(
+        subsampled = self.stratified_subsampling(
             self.dataset, seed=self.seed, n_samples=2048, splits=["test"]
         )
+        # Same rows; flattening the index mapping makes mteb's row-by-row label reads ~2x faster.
+        self.dataset = subsampled.flatten_indices()
 
 
 class GeoreviewClassification(RuMTEBTask, AbsTaskClassification):

@@ -35,7 +35,8 @@ class _SciBenchClustering(RuMTEBTask, AbsTaskClustering):
 
     def dataset_transform(self, num_proc: int | None = None, **kwargs: object) -> None:
         renamed = cast(DatasetDict, self.dataset).rename_columns({"label": "labels", "text": "sentences"})
-        self.dataset = self.stratified_subsampling(renamed, seed=self.seed, splits=["test"], label="labels")
+        subsampled = self.stratified_subsampling(renamed, seed=self.seed, splits=["test"], label="labels")
+        self.dataset = subsampled.flatten_indices()  # same rows, faster reads
 
 
 class GeoreviewClusteringP2P(RuMTEBTask, AbsTaskClustering):
