@@ -14,6 +14,7 @@ os.environ.pop("RUMTEB_DATA_DIR", None)
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 
 import _helpers
@@ -38,6 +39,22 @@ def _datasets_cache_per_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
     import datasets
 
     monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", tmp_path / "hf-datasets-cache")
+
+
+@pytest.fixture
+def single_threaded() -> Iterator[None]:
+    """One thread for torch and for sklearn's BLAS/OpenMP pools. On a 2-core machine the pools oversubscribe the
+    cores and make tiny evaluations (clustering above all) 10 to 50 times slower. Scores do not depend on it."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 @pytest.fixture(scope="session")

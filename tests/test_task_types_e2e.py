@@ -12,7 +12,7 @@ import math
 import os
 import random
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -63,32 +63,7 @@ EVALUATOR_SETTINGS = (
 )
 
 
-@pytest.fixture(autouse=True)
-def _isolated_single_threaded(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    """A datasets cache per test, and one thread for torch and sklearn.
-
-    The cache: `datasets` keys a local folder's cache by the folder's name and README, not by its path or content,
-    so two mirrors of one dataset in one cache would share their Arrow files (the second load reads the first's
-    data). One thread: on a small shared machine, torch's and sklearn's thread pools oversubscribe the cores and
-    make these tiny runs 10 to 50 times slower. Results do not depend on either.
-    """
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    _use_datasets_cache(monkeypatch, tmp_path / "hf-datasets-cache")
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        torch.set_num_threads(threads)
-
-
-def _use_datasets_cache(monkeypatch: pytest.MonkeyPatch, folder: Path) -> None:
-    import datasets
-
-    monkeypatch.setattr(datasets.config, "HF_DATASETS_CACHE", folder)
+pytestmark = pytest.mark.usefixtures("single_threaded")
 
 
 def _evaluate(task: mteb.AbsTask, model_path: Path) -> Any:
@@ -545,8 +520,7 @@ def test_reranking_scores_only_the_offline_candidate_lists(
     assert len(split["corpus"]) == len(corpus) + len(decoys)
     reranked = main_score(_evaluate(task, tiny_model_path))
 
-    # The same dataset name and revision, other files: a cache of its own (see _isolated_single_threaded).
-    _use_datasets_cache(monkeypatch, tmp_path / "hf-datasets-cache-full")
+    # The same dataset name and revision, other files: rumteb gives each mirror folder its own datasets cache.
     full_task = rumteb.get_task("RuBQReranking", data_dir=full_dir)
     full_task.load_data()
     assert full_task.dataset["default"]["test"]["top_ranked"] is None
