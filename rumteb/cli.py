@@ -35,6 +35,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_run_parser(commands)
     _add_table_parser(commands)
+    _add_mteb_parser(commands)
 
     tasks = commands.add_parser(
         "tasks", help="list the tasks of a benchmark", description="List ruMTEB's tasks."
@@ -160,21 +161,25 @@ def _cmd_run(args: argparse.Namespace) -> int:
     meta = model.mteb_model_meta
     sys.stderr.write(f"Evaluating {meta.name} (revision {meta.revision}) on {len(tasks)} tasks\n")
     width = max(len(t.metadata.name) for t in tasks)
+    from tqdm.auto import tqdm
 
-    def report(outcome: TaskOutcome) -> None:
-        sys.stderr.write(
-            f"  {outcome.task:<{width}}  {outcome.main_score_name} = {outcome.score:.4f}  ({outcome.seconds:.1f} s)\n"
+    # A bar over tasks (shown on a terminal only) and one line per finished task with its main score and time.
+    with tqdm(total=len(tasks), desc="ruMTEB", unit="task", file=sys.stderr, disable=None) as bar:
+
+        def report(outcome: TaskOutcome) -> None:
+            line = f"  {outcome.task:<{width}}  {outcome.main_score_name} = {outcome.score:.4f}  ({outcome.seconds:.1f} s)"
+            tqdm.write(line, file=sys.stderr)
+            bar.update(1)
+
+        outcomes = run_tasks(
+            model,
+            tasks,
+            output_folder=args.output_folder,
+            overwrite_strategy=args.overwrite_strategy,
+            batch_size=args.batch_size,
+            prediction_folder=args.prediction_folder,
+            on_task_done=report,
         )
-
-    outcomes = run_tasks(
-        model,
-        tasks,
-        output_folder=args.output_folder,
-        overwrite_strategy=args.overwrite_strategy,
-        batch_size=args.batch_size,
-        prediction_folder=args.prediction_folder,
-        on_task_done=report,
-    )
     folder = args.output_folder / "results" / meta.name.replace("/", "__") / str(meta.revision)
     sys.stdout.write(f"{len(outcomes)} task results in {folder}\n\n")
     _write_summary(args.output_folder, meta.name, args.benchmark or "ruMTEB")
@@ -217,6 +222,36 @@ def _cmd_table(args: argparse.Namespace) -> int:
     if not embed:
         for note in notes:
             sys.stderr.write(f"note: {note}\n")
+    return 0
+
+
+def _add_mteb_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    passthrough = commands.add_parser(
+        "mteb",
+        add_help=False,
+        help="mteb's own command line, with rumteb's benchmarks registered",
+        description="Run mteb's command line with rumteb.register() applied, e.g. 'rumteb mteb run -b ruMTEB -m "
+        "MODEL'. All arguments are mteb's (see 'rumteb mteb --help').",
+    )
+    passthrough.add_argument("mteb_args", nargs=argparse.REMAINDER, help="arguments for mteb's command line")
+    passthrough.set_defaults(handler=_cmd_mteb)
+
+
+def _cmd_mteb(args: argparse.Namespace) -> int:
+    import rumteb
+
+    try:
+        from mteb.cli.build_cli import build_cli
+    except ImportError as err:
+        raise RuntimeError(f"This mteb has no command line module mteb.cli.build_cli ({err}).") from err
+    rumteb.register()
+    parser = build_cli()
+    parser.prog = "rumteb mteb"
+    namespace = parser.parse_args(args.mteb_args)
+    if not hasattr(namespace, "func"):
+        parser.print_help(sys.stderr)
+        return 2
+    namespace.func(namespace)
     return 0
 
 
@@ -298,7 +333,11 @@ def _cmd_data_verify(args: argparse.Namespace) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit status (errors are printed to stderr, status 1 or 2)."""
     parser = build_parser()
-    args = parser.parse_args(argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
+    if arguments[:1] == ["mteb"]:  # everything after it is mteb's, --help included
+        args = argparse.Namespace(handler=_cmd_mteb, mteb_args=arguments[1:], verbose=0)
+    else:
+        args = parser.parse_args(arguments)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     from rumteb.data import DataError

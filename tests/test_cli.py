@@ -199,3 +199,14 @@ def test_every_subcommand_has_help(capsys: pytest.CaptureFixture[str]) -> None:
             build_parser().parse_args(argv)
         assert exit_info.value.code == 0
         assert "usage: rumteb" in capsys.readouterr().out
+
+
+def test_mteb_passthrough_knows_rumteb_benchmarks(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["mteb", "available-benchmarks", "-b", "ruMTEB(v1.1)"]) == 0
+    out = capsys.readouterr().out
+    assert "MIRACLRetrievalHardNegatives.v2" in out and "RuBQReranking" in out
+    with pytest.raises(SystemExit) as exit_info:
+        main(["mteb", "--help"])
+    assert exit_info.value.code == 0
+    assert "MTEB Command Line Interface" in capsys.readouterr().out
+    assert main(["mteb"]) == 2
