@@ -33,7 +33,8 @@ def test_mteb_evaluate_runs_the_whole_benchmark_offline(
     assert sorted(r.task_name for r in out.task_results) == sorted(t.metadata.name for t in bench.tasks)
     types = {t.metadata.name: t.metadata.type for t in bench.tasks}
     for task_result in out.task_results:
-        low = -1.0 if types[task_result.task_name] == "STS" else 0.0  # Spearman may be negative for a random model
+        # Spearman may be negative for a random model
+        low = -1.0 if types[task_result.task_name] == "STS" else 0.0
         assert low <= task_result.get_score() <= 1.0, task_result.task_name
 
     # the leaderboard table of this run has all 23 tasks, no missing ones
@@ -49,7 +50,9 @@ def test_run_command_on_the_benchmark(
     argv = ["run", "-m", str(tiny_model_path), "-b", "ruMTEB", "--data-dir", str(mini_mirror)]
     assert main([*argv, "--output-folder", str(tmp_path / "o"), "--device", "cpu"]) == 0
     captured = capsys.readouterr()
-    score_lines = [line for line in captured.err.splitlines() if re.match(r"^  \S+ +\w+ = -?\d\.\d{4}  \(", line)]
+    score_lines = [
+        line for line in captured.err.splitlines() if re.match(r"^  \S+ +\w+ = -?\d\.\d{4}  \(", line)
+    ]
     assert len(score_lines) == 23  # one line per task with its main score and time
     table = [line for line in captured.out.splitlines() if line.startswith("| local/tiny-bert")]
     assert len(table) == 1 and "n/a" not in table[0]
