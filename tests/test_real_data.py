@@ -197,6 +197,7 @@ class Runner:
             else:
                 task = _helpers.builtin_task_on_mirror(name, self.mirror)
             self.scores[key] = _helpers.main_score(self.evaluate(which, [task]))
+            print("SCORE", key, repr(self.scores[key]))  # TEMP
         return self.scores[key]
 
 
@@ -299,20 +300,20 @@ def test_minilm_scores_equal_mteb_builtin(runner: Runner, name: str) -> None:
     assert ours == pytest.approx(ref, abs=EXACT), (name, ours, ref)
 
 
-#: all-MiniLM-L6-v2's main scores measured on these exact splits; the band is wide against numerical noise
-#: (other torch/BLAS builds) and narrow against a broken pipeline (misaligned pairs or labels give TERRa ~0.5 or
-#: above, ParaPhraser ~0, CEDR a different subset accuracy).
+#: all-MiniLM-L6-v2's main scores measured on these exact splits. Each band is wide against numerical noise (the
+#: memo's batching, other torch/BLAS builds: ~1e-6) and narrow enough that permuted labels fall outside it for
+#: TERRa and RUParaPhraserSTS (see `test_minilm_bands_reject_misaligned_labels`).
 MINILM_EXPECTED = {"TERRa": 0.4503, "RUParaPhraserSTS": 0.4393, "CEDRClassification": 0.3248}
-BAND = 0.02
+MINILM_BAND = {"TERRa": 0.01, "RUParaPhraserSTS": 0.02, "CEDRClassification": 0.02}
 
 
 @pytest.mark.slow
 def test_minilm_scores_are_sane(runner: Runner) -> None:
     scores = {name: runner.score("minilm", "ours", name) for name in NAMES}
     for name, expected in MINILM_EXPECTED.items():
-        assert scores[name] == pytest.approx(expected, abs=BAND), (name, scores[name])
-    # Shape of the scores rather than their values: a lexical model on entailment is below chance, paraphrase
-    # grades correlate clearly, and a trained model separates paraphrases better than a random one.
+        assert scores[name] == pytest.approx(expected, abs=MINILM_BAND[name]), (name, scores[name])
+    # The shape of the scores: a lexical model is below chance on TERRa, paraphrase grades correlate clearly, and
+    # CEDR's subset accuracy stays below predicting "no emotion" everywhere (kNN over emotion-only train rows).
     assert 0.4 < scores["TERRa"] < 0.5
     assert scores["RUParaPhraserSTS"] > 0.3
     assert 0.25 < scores["CEDRClassification"] < 0.39  # 0.39: predicting "no emotion" for every test row
@@ -325,27 +326,29 @@ def _shuffled(values: list[Any], seed: int) -> list[Any]:
 
 
 @pytest.mark.slow
-def test_minilm_band_rejects_a_broken_pipeline(runner: Runner, shared_data: Path, tmp_path: Path) -> None:
-    """Negative control: the same texts with their labels permuted (a pipeline that misaligns rows and labels)
-    score outside the bands of `test_minilm_scores_are_sane`. MiniLM's embeddings come from the memo."""
+def test_minilm_bands_reject_misaligned_labels(runner: Runner, shared_data: Path, tmp_path: Path) -> None:
+    """Negative control for the bands above: the same texts with their labels permuted (a pipeline that
+    misaligns rows and labels) score outside them. MiniLM's embeddings come from the memo, so this is cheap.
+
+    Measured: TERRa 0.4843, RUParaPhraserSTS -0.0228. CEDRClassification is left out on purpose: permuted labels
+    give 0.3182, inside its band; MiniLM, an English model, is no better than chance at Russian emotions (the
+    tiny random model scores about as much), so only the exact parity with mteb guards that task's pipeline.
+    """
     terra = _terra_rows(shared_data)
     for row, label in zip(terra, _shuffled([r["labels"] for r in terra], 1), strict=True):
         row["labels"] = label
     para = _paraphraser_rows(shared_data)
     for row, label in zip(para, _shuffled([r["class"] for r in para], 2), strict=True):
         row["class"] = label
-    cedr = {split: _cedr_rows(shared_data, split) for split in ("train", "test")}
-    for split, rows in cedr.items():
-        for row, label in zip(rows, _shuffled([r["label"] for r in rows], 3), strict=True):
-            row["label"] = label
     _helpers.mirror_for_task(tmp_path, "TERRa", {"default": {"dev": terra}})
     _helpers.mirror_for_task(tmp_path, "RUParaPhraserSTS", {"default": {"test": para}})
-    _helpers.mirror_for_task(tmp_path, "CEDRClassification", {"default": cedr})
-    results = runner.evaluate("minilm", rumteb.get_tasks(list(NAMES), data_dir=tmp_path))
+    results = runner.evaluate("minilm", rumteb.get_tasks(["TERRa", "RUParaPhraserSTS"], data_dir=tmp_path))
     broken = {r.task_name: float(r.get_score()) for r in results.task_results}
-    print("BROKEN", broken)
-    for name, expected in MINILM_EXPECTED.items():
-        assert abs(broken[name] - expected) > BAND, (name, broken[name])
+    assert sorted(broken) == ["RUParaPhraserSTS", "TERRa"]
+    for name, value in broken.items():
+        assert abs(value - MINILM_EXPECTED[name]) > MINILM_BAND[name], (name, value)
+    assert broken["TERRa"] > 0.47
+    assert abs(broken["RUParaPhraserSTS"]) < 0.1
 
 
 # --------------------------------------------------------------------------------------------------------------
@@ -353,8 +356,9 @@ def test_minilm_band_rejects_a_broken_pipeline(runner: Runner, shared_data: Path
 # --------------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("which", ["tiny", pytest.param("minilm", marks=pytest.mark.slow)])
-def test_get_tasks_in_one_evaluate_call(runner: Runner, which: str) -> None:
+def test_get_tasks_in_one_evaluate_call(runner: Runner) -> None:
+    """The three tasks through one mteb.evaluate call (tiny model, no memo) score as the single-task runs."""
+    which = "tiny"
     tasks = rumteb.get_tasks(list(NAMES), data_dir=runner.mirror)
     assert [t.metadata.name for t in tasks] == list(NAMES)
     results = runner.evaluate(which, tasks)
