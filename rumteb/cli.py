@@ -35,10 +35,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_run_parser(commands)
     _add_table_parser(commands)
-    from rumteb import compare, plot
+    from rumteb import cards, compare, plot
 
     compare.register_cli(commands)
     plot.register_cli(commands)
+    cards.register_cli(commands)
     _add_mteb_parser(commands)
 
     tasks = commands.add_parser(
