@@ -40,6 +40,9 @@ def build_parser() -> argparse.ArgumentParser:
     compare.register_cli(commands)
     plot.register_cli(commands)
     cards.register_cli(commands)
+    from rumteb.models import recipe_cli
+
+    recipe_cli.register_cli(commands)
     _add_mteb_parser(commands)
 
     tasks = commands.add_parser(

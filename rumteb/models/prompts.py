@@ -1,0 +1,72 @@
+"""Prompts: mteb's key format and priority, and the prompts of the models rumteb registers.
+
+A prompt dict maps mteb keys to prefixes: a task name (``"TERRa"``), a task type (``"STS"``), a prompt type
+(``"query"``/``"document"``), or ``"{task name or type}-{prompt type}"``. For one encode call the first key that
+exists wins, in mteb's order: task name + prompt type, task name, task type + prompt type, task type, prompt type.
+
+Example:
+    >>> import rumteb
+    >>> task = rumteb.get_task("TERRa")
+    >>> resolve_prompt({"PairClassification": "classification: "}, task.metadata, None)
+    'classification: '
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from mteb.abstasks.task_metadata import TaskMetadata
+    from mteb.types import PromptType
+
+__all__ = ["resolve_prompt", "rosberta_prompts", "validate_prompts"]
+
+
+def resolve_prompt(
+    prompts: Mapping[str, str] | None, task_metadata: TaskMetadata, prompt_type: PromptType | None
+) -> str | None:
+    """The prompt for one encode call, or ``None`` when no key applies (mteb's own resolution function)."""
+    from mteb.models.abs_encoder import get_prompt_name
+
+    if not prompts:
+        return None
+    name = get_prompt_name(dict(prompts), task_metadata, prompt_type)
+    return None if name is None else prompts[name]
+
+
+def validate_prompts(prompts: Mapping[str, str] | None, owner: str = "Encoder") -> dict[str, str]:
+    """Check every key against mteb's key format (task names, task types, prompt types, compounds).
+
+    Raises:
+        ValueError: A key names no known task, task type or prompt type, or a value is not a string.
+    """
+    if not prompts:
+        return {}
+    if not isinstance(prompts, Mapping) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in prompts.items()
+    ):
+        raise ValueError(
+            f"The 'prompts' parameter of {owner} must be a dict of strings in mteb's key format. "
+            f"Got {prompts!r} instead."
+        )
+    import warnings
+
+    from mteb.models.abs_encoder import AbsEncoder
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the invalid keys are reported in the error below
+        resolved, invalid = AbsEncoder.validate_task_to_prompt_name(
+            dict(prompts), raise_for_invalid_keys=False
+        )
+    if invalid:
+        raise ValueError(f"Invalid keys in the 'prompts' parameter of {owner}:\n" + "\n".join(invalid))
+    return dict(resolved or {})
+
+
+def rosberta_prompts() -> dict[str, str]:
+    """ru-en-RoSBERTa's prompts: mteb's own dict, so that scores stay comparable with the leaderboard."""
+    import mteb
+
+    meta = mteb.get_model_meta("ai-forever/ru-en-RoSBERTa")
+    return dict(meta.loader_kwargs["model_prompts"])
