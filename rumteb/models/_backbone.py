@@ -99,7 +99,7 @@ def _grouped_attention(qkv: torch.Tensor, layout: Layout, heads: int, scale: flo
     for start, end, count, length in layout.groups:
         q, k, v = qkv[start:end].view(count, length, 3, heads, -1).permute(2, 0, 3, 1, 4)
         o = F.scaled_dot_product_attention(q, k, v, scale=scale)
-        out[start:end] = o.transpose(1, 2).reshape(end - start, -1)
+        out[start:end].view(count, length, heads, -1).copy_(o.transpose(1, 2))
     return out
 
 
