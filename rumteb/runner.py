@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -26,14 +25,9 @@ def parse_device(value: str | None) -> str | None:
     """
     if value is None:
         return None
-    text = str(value).strip().lower()
-    if text.isdigit():
-        return f"cuda:{text}"
-    if text in ("cpu", "cuda", "mps") or re.fullmatch(r"cuda:\d+", text):
-        return text
-    raise ValueError(
-        f"The '--device' option must be cpu, cuda, cuda:N or a GPU index N. Got {value!r} instead."
-    )
+    from rumteb._devices import normalize_device
+
+    return normalize_device(value, "The '--device' option")
 
 
 def weights_fingerprint(folder: Path) -> str:

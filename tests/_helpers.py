@@ -4,13 +4,30 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """One thread for torch and for sklearn's BLAS/OpenMP pools. On a 2-core machine the pools oversubscribe the
+    cores and make tiny evaluations (clustering above all) 10 to 50 times slower. Scores do not depend on it."""
+    import torch
+    from threadpoolctl import threadpool_limits
+
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        with threadpool_limits(limits=1):
+            yield
+    finally:
+        torch.set_num_threads(threads)
 
 
 def shared_data_dir() -> Path:

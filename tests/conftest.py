@@ -43,18 +43,9 @@ def _datasets_cache_per_test(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
 
 @pytest.fixture
 def single_threaded() -> Iterator[None]:
-    """One thread for torch and for sklearn's BLAS/OpenMP pools. On a 2-core machine the pools oversubscribe the
-    cores and make tiny evaluations (clustering above all) 10 to 50 times slower. Scores do not depend on it."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        torch.set_num_threads(threads)
+    """One thread for torch and for sklearn's BLAS/OpenMP pools (see `_helpers.one_thread`)."""
+    with _helpers.one_thread():
+        yield
 
 
 @pytest.fixture(scope="session")

@@ -10,11 +10,10 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+import _helpers
 import numpy as np
 import pytest
 from _helpers import build_tiny_bert, mirror_for_task, read_jsonl
@@ -65,21 +64,6 @@ class Runs:
     scores_b: dict[str, float]
 
 
-@contextmanager
-def _one_thread() -> Iterator[None]:
-    """The ``single_threaded`` fixture for a module-scoped fixture."""
-    import torch
-    from threadpoolctl import threadpool_limits
-
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        with threadpool_limits(limits=1):
-            yield
-    finally:
-        torch.set_num_threads(threads)
-
-
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory, shared_data: Path, _tiny_model_session: Path) -> Runs:
     """Two tiny models run on the same tasks, each with its own prediction folder."""
@@ -94,7 +78,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory, shared_data: Path, _tiny_mode
     mirror_for_task(mirror, "TERRa", {"default": {"dev": terra}})
     model_b = build_tiny_bert(root / "b", shared_data, seed=1)
     scores = []
-    with _one_thread():
+    with _helpers.one_thread():
         for tag, path in (("a", _tiny_model_session), ("b", model_b)):
             tasks = rumteb.get_tasks(["TERRa", *MINI], data_dir=mirror)
             outcomes = run_tasks(

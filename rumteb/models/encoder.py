@@ -15,7 +15,6 @@ What it does differently from mteb's sentence-transformers wrapper (the scores a
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from mteb.models.abs_encoder import AbsEncoder
 
+from rumteb._devices import normalize_device
 from rumteb.models import _loading
 from rumteb.models._batching import plan_batches, tokenize
 from rumteb.models._cache import EmbeddingStore, content_keys, namespace_id
@@ -45,15 +45,7 @@ _ENCODE_KWARGS = ("batch_size", "show_progress_bar", "precision")
 
 def _parse_devices(device: str | Sequence[str] | None) -> list[str]:
     def one(value: str) -> str:
-        text = str(value).strip().lower()
-        if text.isdigit():
-            return f"cuda:{text}"
-        if text in ("cpu", "cuda", "mps") or re.fullmatch(r"cuda:\d+", text):
-            return text
-        raise ValueError(
-            f"The 'device' parameter of Encoder must be cpu, cuda, cuda:N, mps, a GPU index, or a list of these. "
-            f"Got {value!r} instead."
-        )
+        return normalize_device(value, "The 'device' parameter of Encoder")
 
     if device is None:
         import torch
