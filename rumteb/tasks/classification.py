@@ -6,6 +6,7 @@ from mteb.abstasks.classification import AbsTaskClassification
 
 from rumteb.tasks import _citations as cite
 from rumteb.tasks._defaults import RU_SUBSET, RuMTEBTask, ru_metadata
+from rumteb.tasks._fast_labels import FastLabelsClassification
 
 _SHARED = {"type": "Classification", "category": "t2c", "main_score": "accuracy"}
 _SCIBENCH = {
@@ -34,7 +35,7 @@ _MASSIVE = {
 }
 
 
-class _Subsampled2048(RuMTEBTask, AbsTaskClassification):
+class _Subsampled2048(RuMTEBTask, FastLabelsClassification, AbsTaskClassification):
     """A classification task whose test split is cut to 2,048 rows, stratified by label, with the task seed."""
 
     def dataset_transform(self, num_proc: int | None = None, **kwargs: object) -> None:
@@ -45,7 +46,7 @@ class _Subsampled2048(RuMTEBTask, AbsTaskClassification):
         self.dataset = subsampled.flatten_indices()
 
 
-class GeoreviewClassification(RuMTEBTask, AbsTaskClassification):
+class GeoreviewClassification(RuMTEBTask, FastLabelsClassification, AbsTaskClassification):
     metadata = ru_metadata(
         name="GeoreviewClassification",
         description="Yandex Maps organisation reviews; predict the 1-5 star rating from the review text.",
@@ -111,7 +112,7 @@ class InappropriatenessClassification(_Subsampled2048):
     )
 
 
-class KinopoiskClassification(RuMTEBTask, AbsTaskClassification):
+class KinopoiskClassification(RuMTEBTask, FastLabelsClassification, AbsTaskClassification):
     metadata = ru_metadata(
         name="KinopoiskClassification",
         description="Kinopoisk film reviews; predict the sentiment (negative, neutral, positive).",
@@ -132,7 +133,7 @@ class KinopoiskClassification(RuMTEBTask, AbsTaskClassification):
     )
 
 
-class MassiveIntentClassification(RuMTEBTask, AbsTaskClassification):
+class MassiveIntentClassification(RuMTEBTask, FastLabelsClassification, AbsTaskClassification):
     fast_loading = True
     metadata = ru_metadata(
         name="MassiveIntentClassification",
@@ -146,7 +147,7 @@ class MassiveIntentClassification(RuMTEBTask, AbsTaskClassification):
     )
 
 
-class MassiveScenarioClassification(RuMTEBTask, AbsTaskClassification):
+class MassiveScenarioClassification(RuMTEBTask, FastLabelsClassification, AbsTaskClassification):
     fast_loading = True
     metadata = ru_metadata(
         name="MassiveScenarioClassification",

@@ -6,6 +6,7 @@ from mteb.abstasks.multilabel_classification import AbsTaskMultilabelClassificat
 
 from rumteb.tasks import _citations as cite
 from rumteb.tasks._defaults import RuMTEBTask, ru_metadata
+from rumteb.tasks._fast_labels import FastLabelsMultilabel
 
 _SHARED = {
     "type": "MultilabelClassification",
@@ -17,7 +18,7 @@ _SHARED = {
 }
 
 
-class CEDRClassification(RuMTEBTask, AbsTaskMultilabelClassification):
+class CEDRClassification(RuMTEBTask, FastLabelsMultilabel, AbsTaskMultilabelClassification):
     metadata = ru_metadata(
         name="CEDRClassification",
         description="CEDR: sentences from blogs, news and tweets labelled with the emotions they express "
@@ -33,7 +34,7 @@ class CEDRClassification(RuMTEBTask, AbsTaskMultilabelClassification):
     )
 
 
-class SensitiveTopicsClassification(RuMTEBTask, AbsTaskMultilabelClassification):
+class SensitiveTopicsClassification(RuMTEBTask, FastLabelsMultilabel, AbsTaskMultilabelClassification):
     metadata = ru_metadata(
         name="SensitiveTopicsClassification",
         description="Messages from Russian forums and social media labelled with the sensitive topics they touch "
