@@ -112,16 +112,68 @@ def _add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "--output-folder", type=Path, default=Path("results"), help="where results go (default: results)"
     )
     run.add_argument(
-        "--batch-size", type=int, default=32, help="texts per encode batch (default 32, as mteb)"
+        "--batch-size",
+        type=int,
+        default=32,
+        help="texts per encode batch of the sentence-transformers encoder (default 32, as mteb); rumteb's "
+        "encoder cuts batches by tokens instead (--max-tokens-per-batch)",
     )
     run.add_argument(
-        "--device", default=None, help="cpu, cuda, cuda:N, or a GPU index N (default: cuda if available)"
+        "--device",
+        default=None,
+        help="cpu, cuda (rumteb's encoder: every visible GPU), cuda:N, a GPU index N, or a comma-separated list "
+        "such as cuda:0,cuda:1 (rumteb's encoder: one worker process each). Default: cuda if available",
     )
     run.add_argument(
         "--encoder",
         choices=["auto", "sentence-transformers", "rumteb"],
         default="auto",
-        help="auto (default) = sentence-transformers, exactly as mteb.evaluate runs the model",
+        help="auto (default): rumteb's fast encoder for the models rumteb registers and for local folders it can "
+        "run (sentence-transformers folders; transformers folders with --pooling), else exactly what "
+        "mteb.evaluate runs; sentence-transformers: always mteb's path (fp32, bit-equal to mteb)",
+    )
+    fast = run.add_argument_group(
+        "rumteb's encoder", "settings of --encoder rumteb (and of auto when it picks it)"
+    )
+    fast.add_argument(
+        "--precision",
+        choices=["auto", "fp32", "bf16", "fp16"],
+        default="auto",
+        help="compute precision; auto (default) = bf16 on CUDA and on CPUs with bf16 matrix units (AMX), else "
+        "fp32. Pooling and normalisation run in fp32",
+    )
+    fast.add_argument(
+        "--max-tokens-per-batch",
+        type=int,
+        default=None,
+        metavar="N",
+        help="token budget of a batch (rows x longest row; default 8192 on CPU, 65536 on CUDA, halved on CUDA "
+        "out-of-memory)",
+    )
+    fast.add_argument(
+        "--cache-dir",
+        type=Path,
+        default=None,
+        metavar="DIR",
+        help="keep embeddings here (keyed by model content, precision, pooling, max length, prompt and text): a "
+        "re-run, or another task with the same texts, encodes nothing again",
+    )
+    fast.add_argument(
+        "--pooling",
+        choices=["cls", "mean", "max", "lasttoken"],
+        default=None,
+        help="pooling for a plain transformers folder (default: the sentence-transformers config)",
+    )
+    run.add_argument(
+        "--trust-remote-code",
+        action="store_true",
+        help="allow custom model code shipped with the model (off unless given)",
+    )
+    run.add_argument(
+        "--allow-pickle",
+        action="store_true",
+        help="load weights stored only as pickle files (pytorch_model.bin, *.pt, *.ckpt), which can run code "
+        "when loaded (off: such a model is refused; safetensors are always fine)",
     )
     run.add_argument("--model-revision", default=None, help="revision of a Hub model")
     run.add_argument(
@@ -152,7 +204,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     if args.batch_size < 1:
         raise ValueError(f"The '--batch-size' option must be a positive int. Got {args.batch_size} instead.")
+    if args.max_tokens_per_batch is not None and args.max_tokens_per_batch < 1:
+        raise ValueError(
+            f"The '--max-tokens-per-batch' option must be a positive int. Got {args.max_tokens_per_batch} instead."
+        )
     device = parse_device(args.device)
+    from rumteb._result_store import check_output_folder
+
+    check_output_folder(args.output_folder)  # before loading anything: fail in seconds, not after the model
     if args.tasks:
         tasks = rumteb.get_tasks(args.tasks, data_dir=args.data_dir)
     else:
@@ -165,9 +224,17 @@ def _cmd_run(args: argparse.Namespace) -> int:
         prompts=prompts,
         no_prompts=args.no_prompts,
         revision=args.model_revision,
+        precision=args.precision,
+        cache_dir=args.cache_dir,
+        max_tokens_per_batch=args.max_tokens_per_batch,
+        pooling=args.pooling,
+        trust_remote_code=args.trust_remote_code,
+        allow_pickle=args.allow_pickle,
     )
     meta = model.mteb_model_meta
-    sys.stderr.write(f"Evaluating {meta.name} (revision {meta.revision}) on {len(tasks)} tasks\n")
+    sys.stderr.write(
+        f"Evaluating {meta.name} (revision {meta.revision}) on {len(tasks)} tasks with {_describe(model)}\n"
+    )
     width = max(len(t.metadata.name) for t in tasks)
     from tqdm.auto import tqdm
 
@@ -176,22 +243,44 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
         def report(outcome: TaskOutcome) -> None:
             line = f"  {outcome.task:<{width}}  {outcome.main_score_name} = {outcome.score:.4f}  ({outcome.seconds:.1f} s)"
+            if outcome.rerun_reason:
+                line += f"  [re-run: the stored result did not match: {outcome.rerun_reason}]"
             tqdm.write(line, file=sys.stderr)
             bar.update(1)
 
-        outcomes = run_tasks(
-            model,
-            tasks,
-            output_folder=args.output_folder,
-            overwrite_strategy=args.overwrite_strategy,
-            batch_size=args.batch_size,
-            prediction_folder=args.prediction_folder,
-            on_task_done=report,
+        try:
+            outcomes = run_tasks(
+                model,
+                tasks,
+                output_folder=args.output_folder,
+                overwrite_strategy=args.overwrite_strategy,
+                batch_size=args.batch_size,
+                prediction_folder=args.prediction_folder,
+                on_task_done=report,
+            )
+        finally:
+            if callable(getattr(model, "close", None)):
+                model.close()  # rumteb's encoder: stop its worker processes
+    stats = getattr(model, "stats", None)
+    if isinstance(stats, dict):
+        sys.stderr.write(
+            f"Encoded {stats.get('encoded', 0)} texts; reused {stats.get('memory_hits', 0)} from this run and "
+            f"{stats.get('disk_hits', 0)} from --cache-dir\n"
         )
     folder = args.output_folder / "results" / meta.name.replace("/", "__") / str(meta.revision)
     sys.stdout.write(f"{len(outcomes)} task results in {folder}\n\n")
     _write_summary(args.output_folder, meta.name, args.benchmark or "ruMTEB")
     return 0
+
+
+def _describe(model: object) -> str:
+    from rumteb.models.encoder import Encoder
+
+    if isinstance(model, Encoder):
+        return f"rumteb's encoder ({model.precision} on {', '.join(model.devices)})"
+    if type(model).__name__ == "SentenceTransformerEncoderWrapper":
+        return "sentence-transformers (fp32, as mteb)"
+    return type(model).__name__
 
 
 def _write_summary(output_folder: Path, model_name: str, benchmark: str) -> None:
@@ -354,6 +443,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return int(args.handler(args))
     except (LookupError, DataError, ValueError, OSError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
+        if isinstance(err, OSError) and type(err).__name__ == "ResultWriteError":
+            message = err.strerror  # names the folder already; the errno prefix adds nothing
         sys.stderr.write(f"rumteb: error: {message}\n")
         return 1
     except KeyboardInterrupt:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import re
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -17,8 +18,9 @@ ENCODERS = ("auto", "sentence-transformers", "rumteb")
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".msgpack")
 
 
-def parse_device(value: str | None) -> str | None:
-    """Normalise ``--device``: ``cpu``, ``cuda``, ``cuda:N``, or mteb's integer GPU index ``N`` (= ``cuda:N``).
+def parse_device(value: str | None) -> str | list[str] | None:
+    """Normalise ``--device``: ``cpu``, ``cuda``, ``cuda:N``, mteb's integer GPU index ``N`` (= ``cuda:N``), or a
+    comma-separated list of these (one worker process per entry; rumteb's encoder only).
 
     Raises:
         ValueError: Any other value.
@@ -27,6 +29,9 @@ def parse_device(value: str | None) -> str | None:
         return None
     from rumteb._devices import normalize_device
 
+    parts = [part for part in str(value).split(",") if part.strip()]
+    if len(parts) > 1:
+        return [normalize_device(part, "The '--device' option") for part in parts]
     return normalize_device(value, "The '--device' option")
 
 
@@ -68,53 +73,253 @@ def read_prompts(path: Path) -> dict[str, str]:
 def load_model(
     spec: str,
     *,
-    device: str | None = None,
+    device: str | Sequence[str] | None = None,
     encoder: str = "auto",
     prompts: dict[str, str] | None = None,
     no_prompts: bool = False,
     revision: str | None = None,
+    precision: str = "auto",
+    cache_dir: Path | None = None,
+    max_tokens_per_batch: int | None = None,
+    pooling: str | None = None,
+    trust_remote_code: bool = False,
+    allow_pickle: bool = False,
 ) -> Any:
     """An mteb encoder for ``spec``: a local model folder, a name in mteb's (or rumteb's) registry, or a Hub id.
 
+    ``encoder="auto"`` picks rumteb's fast encoder (`rumteb.models.Encoder`) for the models rumteb registers and
+    for local folders it can run (a sentence-transformers folder, or a transformers folder with ``pooling``), and
+    otherwise runs the model exactly as ``mteb.evaluate`` would (mteb's loader or sentence-transformers).
+    ``precision``, ``cache_dir``, ``max_tokens_per_batch`` and ``pooling`` are settings of rumteb's encoder.
+
     A local folder is named ``local/<folder name>`` with a content hash of its weights as revision, so its results
-    never land under mteb's ``no_model_name_available``.
+    never land under mteb's ``no_model_name_available``. Weights stored only as pickle files (``*.bin``,
+    ``*.pt``, ``*.ckpt``) are refused unless ``allow_pickle``; custom model code runs only with
+    ``trust_remote_code``.
 
     Raises:
         FileNotFoundError: ``spec`` looks like a path but does not exist.
-        ValueError: Unknown encoder, or a folder without weights.
+        LookupError: ``spec`` is no local folder, no registered name, and not found on the Hub (or offline).
+        ValueError: Unknown encoder, a folder without weights, pickle-only weights, a malformed Hub id, or an
+            encoder setting the chosen encoder lacks.
     """
     if encoder not in ENCODERS:
         raise ValueError(
             f"The '--encoder' option must be one of {', '.join(ENCODERS)}. Got {encoder!r} instead."
         )
-    if encoder == "rumteb":
-        raise ValueError(
-            "The 'rumteb' encoder is not part of this version of rumteb yet. Use --encoder sentence-transformers "
-            "(or auto, which picks it)."
-        )
     path = Path(spec).expanduser()
-    if path.exists():
-        model = _load_local(path, device)
-    elif spec.startswith((".", "/", "~")) or spec.count("/") > 1 or "\\" in spec:
+    local = path.exists()
+    if local and not path.is_dir():
+        raise ValueError(f"The model path {str(path)!r} is a file; pass the model's folder.")
+    if not local and (spec.startswith((".", "/", "~")) or spec.count("/") > 1 or "\\" in spec):
         raise FileNotFoundError(
             f"The model folder {spec!r} does not exist. Pass an existing folder or a Hub id."
         )
+    if local:
+        from rumteb.models._loading import check_weights_format
+
+        weights_fingerprint(path)  # a folder without weights fails here, for either encoder
+        check_weights_format(path, allow_pickle, spec)
+    else:
+        _check_model_id(spec)
+    if encoder == "auto":
+        encoder = _pick_encoder(spec, path if local else None, pooling)
+        logger.info("--encoder auto: using the %s encoder for %s", encoder, spec)
+    if encoder == "rumteb":
+        return _load_rumteb(
+            spec,
+            local=local,
+            device=device,
+            revision=revision,
+            prompts={} if no_prompts else prompts,
+            precision=precision,
+            cache_dir=cache_dir,
+            max_tokens_per_batch=max_tokens_per_batch,
+            pooling=pooling,
+            trust_remote_code=trust_remote_code,
+            allow_pickle=allow_pickle,
+        )
+    given = {
+        "--precision": precision != "auto" and precision,
+        "--cache-dir": cache_dir,
+        "--max-tokens-per-batch": max_tokens_per_batch,
+        "--pooling": pooling,
+    }
+    extra = [name for name, value in given.items() if value]
+    if extra:
+        raise ValueError(
+            f"{', '.join(extra)} {'is a setting' if len(extra) == 1 else 'are settings'} of rumteb's encoder; "
+            "the sentence-transformers encoder runs in fp32 without a cache, as mteb does. Use --encoder rumteb "
+            f"or drop {', '.join(extra)}."
+        )
+    if device is not None and not isinstance(device, str):
+        raise ValueError(
+            f"The sentence-transformers encoder runs on one device. Got {list(device)!r}; use --encoder rumteb "
+            "for several."
+        )
+    if local:
+        model = _load_local(path, device, trust_remote_code)
     else:
         import mteb
 
-        model = mteb.get_model(spec, revision, device=device)
+        try:
+            model = mteb.get_model(spec, revision, device=device)
+        except (OSError, NotImplementedError) as err:  # not on the Hub, Hub unreachable, no mteb loader
+            raise _unknown_model(spec, err) from err
     _set_prompts(model, prompts, no_prompts)
     return model
 
 
-def _load_local(path: Path, device: str | None) -> Any:
+def _rumteb_meta(spec: str) -> Any:
+    from rumteb.models import get_model_meta
+
+    try:
+        return get_model_meta(spec)
+    except LookupError:
+        return None
+
+
+def _pick_encoder(spec: str, folder: Path | None, pooling: str | None) -> str:
+    """``auto``: rumteb's encoder where it runs the model as it is meant to run, else sentence-transformers."""
+    if folder is None:
+        return "rumteb" if _rumteb_meta(spec) is not None else "sentence-transformers"
+    if (folder / "modules.json").is_file():
+        from rumteb.models import _loading
+
+        try:
+            _loading.resolve(folder, None, allow_pickle=True)  # load_model checked the weights' format
+        except ValueError as err:  # modules rumteb's encoder lacks: sentence-transformers runs them
+            logger.info("%s; using sentence-transformers", err)
+            return "sentence-transformers"
+        return "rumteb"
+    # a plain transformers folder: rumteb's encoder needs to be told the pooling
+    return "rumteb" if pooling else "sentence-transformers"
+
+
+def _load_rumteb(
+    spec: str,
+    *,
+    local: bool,
+    device: str | Sequence[str] | None,
+    revision: str | None,
+    prompts: dict[str, str] | None,
+    precision: str,
+    cache_dir: Path | None,
+    max_tokens_per_batch: int | None,
+    pooling: str | None,
+    trust_remote_code: bool,
+    allow_pickle: bool = False,
+) -> Any:
+    """rumteb's encoder. A registered model (rumteb's or mteb's) keeps its registry metadata and prompts.
+
+    The encoder is built directly rather than through ``ModelMeta.load_model``: mteb turns every loader keyword
+    into an "experiment" subfolder of the results, and these settings (precision, cache, token budget) do not
+    change what is evaluated.
+    """
+    from rumteb.models.encoder import Encoder
+
+    meta = None if local else (_rumteb_meta(spec) or _mteb_meta(spec))
+    registered: dict[str, str] | None = None
+    if meta is not None and not _is_transformer_meta(meta):
+        if meta.name == "rumteb/navec-avg":  # a word-vector baseline: none of the encoder's settings apply
+            return meta.load_model(device=None if device is None else str(device))
+        raise ValueError(
+            f"rumteb's encoder runs transformer encoders; mteb's loader of {spec!r} is "
+            f"{getattr(meta.loader, '__name__', meta.loader)!r}. Use --encoder sentence-transformers."
+        )
+    if meta is not None:
+        kwargs = dict(meta.loader_kwargs or {})
+        registered = dict(kwargs.get("prompts") or kwargs.get("model_prompts") or {})
+        revision = revision or meta.revision
+        if revision != meta.revision:
+            raise ValueError(
+                f"The '--model-revision' option must be {meta.revision} for {spec}, the revision its registry "
+                f"entry (metadata, prompts) describes. Got {revision!r} instead; drop it or pass a local folder."
+            )
+    try:
+        encoder = Encoder(
+            spec,
+            revision,
+            device=device,
+            precision=precision,
+            cache_dir=cache_dir,
+            max_tokens_per_batch=max_tokens_per_batch,
+            pooling=pooling,
+            prompts=prompts if prompts is not None else registered,
+            trust_remote_code=trust_remote_code,
+            allow_pickle=allow_pickle,
+        )
+    except OSError as err:
+        if local:
+            raise
+        raise _unknown_model(spec, err) from err
+    if meta is not None:
+        encoder.mteb_model_meta = meta.model_copy(update={"loader": Encoder})
+    return encoder
+
+
+_MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$")
+
+
+def _registered_names() -> list[str]:
+    import mteb
+
+    from rumteb.models import MODEL_METAS
+
+    return sorted({m.name for m in [*mteb.get_model_metas(), *MODEL_METAS] if m.name})
+
+
+def _check_model_id(spec: str) -> None:
+    """A name that is not a local folder must be a registry name or a Hub id ``org/name`` (no ``..``)."""
+    if spec in _registered_names():
+        return
+    if not _MODEL_ID.match(spec) or ".." in spec or spec.endswith((".", "-")):
+        raise ValueError(
+            "The '--model' option must be an existing model folder, a model name in mteb's registry or a Hub id "
+            f"such as ai-forever/ru-en-RoSBERTa. Got {spec!r} instead."
+        )
+
+
+def _unknown_model(spec: str, err: BaseException) -> LookupError:
+    from rumteb._lookup import unknown_name_error
+
+    return unknown_name_error(
+        "model",
+        spec,
+        _registered_names(),
+        f"It is no local folder, no name in mteb's or rumteb's model registry, and loading it from the Hub "
+        f"failed: {str(err).rstrip('.')}. Pass a model folder, a registered name, or a Hub id with network access (or in the "
+        "Hugging Face cache).",
+    )
+
+
+def _mteb_meta(spec: str) -> Any:
+    import mteb
+
+    try:
+        return mteb.get_model_meta(spec)
+    except (KeyError, ValueError):
+        return None
+
+
+def _is_transformer_meta(meta: Any) -> bool:
+    """Whether a registry entry is a plain transformer encoder that rumteb's encoder can stand in for."""
+    from mteb.models import sentence_transformer_wrapper as st_wrapper
+
+    from rumteb.models.encoder import Encoder
+
+    loaders = (Encoder, st_wrapper.SentenceTransformerEncoderWrapper, st_wrapper.sentence_transformers_loader)
+    return meta.loader in loaders
+
+
+def _load_local(path: Path, device: str | None, trust_remote_code: bool = False) -> Any:
     from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
     from sentence_transformers import SentenceTransformer
 
-    if not path.is_dir():
-        raise ValueError(f"The model path {str(path)!r} is a file; pass the model's folder.")
     revision = weights_fingerprint(path)
-    st_model = SentenceTransformer(str(path), device=device, local_files_only=True)
+    st_model = SentenceTransformer(
+        str(path), device=device, local_files_only=True, trust_remote_code=trust_remote_code
+    )
     wrapper = SentenceTransformerEncoderWrapper(st_model)
     name = f"local/{path.resolve().name}"
     wrapper.mteb_model_meta = wrapper.mteb_model_meta.model_copy(update={"name": name, "revision": revision})
@@ -144,12 +349,18 @@ def _set_prompts(model: Any, prompts: dict[str, str] | None, no_prompts: bool) -
 
 @dataclass(frozen=True)
 class TaskOutcome:
-    """One finished task: its name, main score (mean over splits and subsets) and wall time."""
+    """One finished task: its name, main score (mean over splits and subsets) and wall time; ``rerun_reason``
+    says why a stored result was not reused (None when there was none or it was reused)."""
 
     task: str
     main_score_name: str
     score: float
     seconds: float
+    rerun_reason: str | None = None
+
+
+class StaleResultError(ValueError):
+    """A stored result does not match the run and the overwrite strategy forbids replacing it."""
 
 
 def run_tasks(
@@ -162,37 +373,98 @@ def run_tasks(
     prediction_folder: Path | None = None,
     on_task_done: Callable[[TaskOutcome], None] | None = None,
 ) -> list[TaskOutcome]:
-    """Evaluate ``tasks`` one at a time through ``mteb.evaluate`` with ``mteb.ResultCache(output_folder)``.
+    """Evaluate ``tasks`` one at a time through ``mteb.evaluate`` into mteb's result layout under ``output_folder``.
 
-    Each task's result is written as soon as it finishes, so an interrupted run keeps the tasks done so far.
+    Each task's result is written as soon as it finishes, through a temporary file, fsync and rename, so an
+    interrupted run keeps the tasks done so far and never leaves a partial file; a re-run finishes only the
+    missing work. A stored result is reused only when it matches the run: same dataset revision, task definition
+    (splits, subsets, main score) and model revision; otherwise it is re-run (``only-missing``, the default) with
+    a warning naming the difference, or refused (``never``, ``only-cache``). ``--overwrite-strategy`` keeps mteb's
+    meanings otherwise. Every ``encode`` call is checked: no None among the input texts, one finite row per input,
+    one dimension; texts longer than the model's limit are counted and reported once per task.
+
+    Raises:
+        StaleResultError: A stored result does not match and ``overwrite_strategy`` is ``never``/``only-cache``.
+        rumteb._guard.EncodeCheckError: None in the inputs; NaN/inf, wrong row count or dimension in the output.
+        rumteb._result_store.ResultWriteError: The output folder cannot be written (not a folder, disk full).
     """
     import mteb
+
+    from rumteb._guard import EncodeGuard
+    from rumteb._result_store import SafeResultCache
 
     if batch_size < 1:
         raise ValueError(
             f"The 'batch_size' parameter of run_tasks must be a positive int. Got {batch_size!r} instead."
         )
-    cache = mteb.ResultCache(output_folder)
+    strategies = ("always", "never", "only-missing", "only-cache")
+    if overwrite_strategy not in strategies:
+        raise ValueError(
+            f"The 'overwrite_strategy' parameter of run_tasks must be one of {', '.join(strategies)}. "
+            f"Got {overwrite_strategy!r} instead."
+        )
+    model = _as_mteb_model(model)
+    meta = model.mteb_model_meta
+    cache = SafeResultCache(output_folder)
+    guard = EncodeGuard(model)
     outcomes = []
-    for task in tasks:
-        start = time.perf_counter()
-        result = mteb.evaluate(
-            model,
-            [task],
-            cache=cache,
-            overwrite_strategy=overwrite_strategy,
-            encode_kwargs={"batch_size": batch_size},
-            prediction_folder=prediction_folder,
-            show_progress_bar=False,
-        )
-        (task_result,) = result.task_results
-        outcome = TaskOutcome(
-            task=task.metadata.name,
-            main_score_name=task.metadata.main_score,
-            score=float(task_result.get_score()),
-            seconds=time.perf_counter() - start,
-        )
-        outcomes.append(outcome)
-        if on_task_done is not None:
-            on_task_done(outcome)
+    with guard.installed():
+        for task in tasks:
+            name = task.metadata.name
+            start = time.perf_counter()
+            cache.expect(task)
+            strategy, reason = overwrite_strategy, None
+            if overwrite_strategy != "always":
+                reason = cache.stale_reason(task, meta)
+            if reason is not None:
+                path = cache.get_task_result_path(name, meta)
+                if overwrite_strategy in ("never", "only-cache"):
+                    raise StaleResultError(
+                        f"The stored result {path} does not match this run: {reason}. --overwrite-strategy "
+                        f"{overwrite_strategy} does not replace it; use only-missing (re-runs it) or always."
+                    )
+                logger.warning("Not reusing the stored result %s: %s. Re-running %s.", path, reason, name)
+                strategy = "always"
+            guard.reset()
+            result = mteb.evaluate(
+                model,
+                [task],
+                cache=cache,
+                overwrite_strategy=strategy,
+                encode_kwargs={"batch_size": batch_size},
+                prediction_folder=prediction_folder,
+                show_progress_bar=False,
+            )
+            guard.report(name)
+            (task_result,) = result.task_results
+            outcome = TaskOutcome(
+                task=name,
+                main_score_name=task.metadata.main_score,
+                score=float(task_result.get_score()),
+                seconds=time.perf_counter() - start,
+                rerun_reason=reason,
+            )
+            outcomes.append(outcome)
+            if on_task_done is not None:
+                on_task_done(outcome)
     return outcomes
+
+
+def _as_mteb_model(model: Any) -> Any:
+    """A sentence-transformers model wrapped as mteb does; an mteb model as is.
+
+    Raises:
+        ValueError: Neither (no ``mteb_model_meta``): its results would have no name or revision to file under.
+    """
+    if type(model).__module__.startswith("sentence_transformers"):
+        from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
+        from sentence_transformers import SentenceTransformer
+
+        if isinstance(model, SentenceTransformer):
+            return SentenceTransformerEncoderWrapper(model)
+    if not hasattr(model, "mteb_model_meta"):
+        raise ValueError(
+            "The 'model' parameter of run_tasks must be an mteb encoder (with mteb_model_meta) or a "
+            f"SentenceTransformer. Got {type(model).__name__} instead."
+        )
+    return model

@@ -52,8 +52,8 @@ def test_run_writes_mteb_layout_with_the_scores_of_mteb_evaluate(
     mirror: Path, tiny_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     out = tmp_path / "out"
-    argv = ["run", "-m", str(tiny_model_path), "-t", "TERRa", "RuSTSBenchmarkSTS"]
-    argv += ["--data-dir", str(mirror), "--output-folder", str(out), "--device", "cpu"]
+    argv = ["run", "-m", str(tiny_model_path), "-t", "TERRa", "RuSTSBenchmarkSTS", "--encoder"]
+    argv += ["sentence-transformers", "--data-dir", str(mirror), "--output-folder", str(out), "--device", "cpu"]
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert "TERRa" in captured.err and "max_ap = " in captured.err
@@ -109,6 +109,7 @@ def test_run_on_exact_real_slices_matches_mteb(
     names = build_real_mirror(mirror, shared_data)
     out = tmp_path / "out"
     argv = ["run", "-m", str(tiny_model_path), "-t", *names, "--data-dir", str(mirror)]
+    argv += ["--encoder", "sentence-transformers"]
     assert main([*argv, "--output-folder", str(out), "--device", "cpu"]) == 0
     files = _result_files(out)
     assert set(files) == set(names)
@@ -117,6 +118,71 @@ def test_run_on_exact_real_slices_matches_mteb(
         model = SentenceTransformer(str(tiny_model_path), device="cpu")
         expected = main_score(mteb.evaluate(model, [rumteb.get_task(name, data_dir=mirror)], cache=None))
         assert stored == pytest.approx(round(expected, 6), abs=1e-12), name
+
+
+def _scores(out: Path) -> dict[str, float]:
+    return {name: mteb.TaskResult.from_disk(path).get_score() for name, path in _result_files(out).items()}
+
+
+@pytest.mark.usefixtures("single_threaded")
+def test_auto_runs_rumteb_encoder_with_its_settings_and_cache(
+    mirror: Path, tiny_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from rumteb.models import Encoder
+    from rumteb.runner import load_model
+
+    assert isinstance(load_model(str(tiny_model_path), device="cpu"), Encoder)  # auto on a local ST folder
+    base = ["run", "-m", str(tiny_model_path), "-t", "TERRa", "RuSTSBenchmarkSTS", "--data-dir", str(mirror)]
+    base += ["--device", "cpu", "--precision", "fp32", "--max-tokens-per-batch", "64"]
+    cache = tmp_path / "cache"
+    assert main([*base, "--output-folder", str(tmp_path / "a"), "--cache-dir", str(cache)]) == 0
+    err = capsys.readouterr().err
+    assert "rumteb's encoder (fp32 on cpu)" in err and "from --cache-dir" in err
+    assert "reused 0 from this run and 0 from --cache-dir" in err
+    # same layout and model folder as the sentence-transformers path; fp32 scores agree with it
+    assert main([*base[:-6], "--encoder", "sentence-transformers", "--output-folder", str(tmp_path / "st")]) == 0
+    ours, st = _scores(tmp_path / "a"), _scores(tmp_path / "st")
+    assert set(ours) == set(st) == {"TERRa", "RuSTSBenchmarkSTS"}
+    assert ours == pytest.approx(st, abs=2e-4)
+    assert {p.parent for p in _result_files(tmp_path / "a").values()} == {
+        tmp_path / "a" / "results" / "local__tiny-bert" / weights_fingerprint(tiny_model_path)
+    }
+    capsys.readouterr()
+    # a second run into a new folder encodes nothing: every embedding comes from --cache-dir, same scores
+    assert main([*base, "--output-folder", str(tmp_path / "b"), "--cache-dir", str(cache)]) == 0
+    assert "Encoded 0 texts" in capsys.readouterr().err
+    assert _scores(tmp_path / "b") == _scores(tmp_path / "a")
+    # and the scores equal mteb.evaluate of the same encoder
+    encoder = Encoder(str(tiny_model_path), device="cpu", precision="fp32")
+    for name in ("TERRa",):
+        expected = main_score(mteb.evaluate(encoder, [rumteb.get_task(name, data_dir=mirror)], cache=None))
+        assert ours[name] == pytest.approx(round(expected, 6), abs=1e-12)
+
+
+def test_encoder_settings_are_refused_for_sentence_transformers(
+    tiny_model_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    argv = ["run", "-m", str(tiny_model_path), "-t", "TERRa", "--encoder", "sentence-transformers"]
+    assert main([*argv, "--precision", "bf16", "--cache-dir", "c"]) == 1
+    err = capsys.readouterr().err
+    assert "--precision, --cache-dir are settings of rumteb's encoder" in err and "--encoder rumteb" in err
+    assert main([*argv, "--device", "cpu,cpu"]) == 1
+    assert "runs on one device" in capsys.readouterr().err
+    assert main(["run", "-m", str(tiny_model_path), "-t", "TERRa", "--max-tokens-per-batch", "0"]) == 1
+    assert "'--max-tokens-per-batch' option must be a positive int. Got 0" in capsys.readouterr().err
+
+
+def test_auto_falls_back_to_sentence_transformers_without_pooling(tiny_model_path: Path) -> None:
+    from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
+
+    from rumteb.models import Encoder
+    from rumteb.runner import load_model
+
+    plain = tiny_model_path  # without its sentence-transformers files: a plain transformers folder
+    for name in ("modules.json", "config_sentence_transformers.json"):
+        (plain / name).unlink(missing_ok=True)
+    assert isinstance(load_model(str(plain), device="cpu"), SentenceTransformerEncoderWrapper)
+    assert isinstance(load_model(str(plain), device="cpu", pooling="cls"), Encoder)
 
 
 def test_no_prompts_and_prompt_files(mirror: Path, tiny_model_path: Path, tmp_path: Path) -> None:
@@ -137,9 +203,17 @@ def test_no_prompts_and_prompt_files(mirror: Path, tiny_model_path: Path, tmp_pa
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("cpu", "cpu"), ("cuda", "cuda"), ("cuda:1", "cuda:1"), ("0", "cuda:0"), ("CPU", "cpu")],
+    [
+        ("cpu", "cpu"),
+        ("cuda", "cuda"),
+        ("cuda:1", "cuda:1"),
+        ("0", "cuda:0"),
+        ("CPU", "cpu"),
+        ("cuda:0,1", ["cuda:0", "cuda:1"]),
+        ("cpu, cpu", ["cpu", "cpu"]),
+    ],
 )
-def test_device_accepts_cpu_and_mteb_indices(value: str, expected: str) -> None:
+def test_device_accepts_cpu_mteb_indices_and_lists(value: str, expected: str | list[str]) -> None:
     assert parse_device(value) == expected
 
 

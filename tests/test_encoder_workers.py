@@ -41,3 +41,20 @@ def test_worker_failure_is_reported(tiny_model_path: Path, tmp_path: Path) -> No
     spec = dataclasses.replace(Encoder(tiny_model_path, device="cpu").spec, transformer_dir=str(broken))
     with pytest.raises(RuntimeError, match=r"failed to start:\n.*Traceback"):
         WorkerPool(spec, ["cpu"], "fp32", 512)
+
+
+def test_cuda_means_every_visible_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    import torch
+
+    from rumteb.models.encoder import _parse_devices
+
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 3)
+    assert _parse_devices("cuda") == ["cuda:0", "cuda:1", "cuda:2"]
+    assert _parse_devices("cuda:1") == ["cuda:1"]
+    assert _parse_devices(["cuda:0", "1"]) == ["cuda:0", "cuda:1"]
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    assert _parse_devices("cuda") == ["cuda"]  # one GPU: no worker process
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert _parse_devices(None) == ["cpu"]
+    with pytest.raises(ValueError, match="must name at least one device"):
+        _parse_devices([])

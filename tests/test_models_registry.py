@@ -74,3 +74,51 @@ def test_rosberta_loader_runs_offline_with_its_prompts(
     )
     out = model.encode_texts(["Привет"], prompt="clustering: ")
     assert out.shape == (1, 64) and np.isfinite(out).all()
+
+
+def test_rumteb_run_uses_the_registered_rosberta_with_rumteb_s_encoder(
+    tiny_model_path: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """``rumteb run -m ai-forever/ru-en-RoSBERTa`` (auto): rumteb's encoder, mteb's metadata, prompts and revision,
+    results in the leaderboard's folder (no "experiment" subfolder for the encoder settings)."""
+    import huggingface_hub.constants
+    from _helpers import mirror_for_task
+
+    from rumteb.cli import main
+    from rumteb.runner import load_model
+
+    repo = tmp_path / "hub" / "models--ai-forever--ru-en-RoSBERTa"
+    shutil.copytree(tiny_model_path, repo / "snapshots" / ROSBERTA_REVISION)
+    monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
+    # the tiny stand-in has 64 dimensions where the real model has 1024 (rumteb's run checks the output's width)
+    from rumteb.models import _metas
+
+    tiny_meta = _metas.rosberta_meta().model_copy(update={"embed_dim": 64})
+    monkeypatch.setattr(_metas, "model_metas", lambda: [tiny_meta, _metas.navec_meta()])
+    model = load_model("ai-forever/ru-en-RoSBERTa", device="cpu", precision="fp32", cache_dir=tmp_path / "c")
+    assert isinstance(model, Encoder) and model.precision == "fp32"
+    assert model.get_prompt(rumteb.get_task("TERRa").metadata, None) == "classification: "
+    builtin = mteb.get_model_meta("ai-forever/ru-en-RoSBERTa")
+    same = {"loader", "loader_kwargs", "embed_dim"}
+    assert model.mteb_model_meta.model_dump(exclude=same) == builtin.model_dump(exclude=same)
+    assert load_model("ai-forever/ru-en-RoSBERTa", device="cpu", no_prompts=True).model_prompts == {}
+    with pytest.raises(ValueError, match="'--model-revision' option must be 89fb1651"):
+        load_model("ai-forever/ru-en-RoSBERTa", device="cpu", revision="main")
+
+    rows = [{"sentence1": f"Кот {i} спит.", "sentence2": f"Кот {i} дремлет.", "labels": i % 2} for i in range(12)]
+    mirror = tmp_path / "mirror"
+    mirror_for_task(mirror, "TERRa", {"default": {"dev": rows}})
+    out = tmp_path / "out"
+    argv = ["run", "-m", "ai-forever/ru-en-RoSBERTa", "-t", "TERRa", "--data-dir", str(mirror)]
+    assert main([*argv, "--device", "cpu", "--output-folder", str(out), "--cache-dir", str(tmp_path / "c")]) == 0
+    folder = out / "results" / "ai-forever__ru-en-RoSBERTa" / ROSBERTA_REVISION
+    assert sorted(p.name for p in folder.iterdir() if p.suffix == ".json") == ["TERRa.json", "model_meta.json"]
+
+
+def test_navec_baseline_through_the_runner() -> None:
+    pytest.importorskip("natasha", reason="the baselines extra (installed in CI)")
+    from rumteb.models.baselines import NavecAverage
+    from rumteb.runner import load_model
+
+    assert isinstance(load_model("rumteb/navec-avg"), NavecAverage)
+    assert isinstance(load_model("rumteb/navec-avg", encoder="rumteb"), NavecAverage)

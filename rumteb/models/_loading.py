@@ -20,6 +20,7 @@ _LEGACY_POOLING = {
 _ACTIVATIONS = {"Identity": "identity", "Tanh": "tanh", "ReLU": "relu", "GELU": "gelu", "Sigmoid": "sigmoid"}
 _WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".msgpack")
 _SKIP_SUFFIXES = (".md", ".png", ".jpg", ".onnx", ".xml")
+_PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 _HUB_PATTERNS = ["*.json", "*.txt", "*.model", "*.safetensors", "**/*.json", "**/*.safetensors", "**/*.txt"]
 
 
@@ -66,13 +67,57 @@ class ResolvedModel:
     similarity_fn_name: str | None = None
 
 
+class PickleWeightsError(ValueError):
+    """A model's weights exist only as pickle files (``torch.load``), which can run code when loaded."""
+
+
+def check_weights_format(folder: Path, allow_pickle: bool, name: str | None = None) -> None:
+    """Refuse a model folder (or any module subfolder, e.g. ``2_Dense``) whose weights are pickle files only.
+
+    Raises:
+        PickleWeightsError: Such a folder, unless ``allow_pickle``.
+    """
+    if allow_pickle:
+        return
+    pickled: dict[Path, list[str]] = {}
+    safe: set[Path] = set()
+    for path in folder.rglob("*"):
+        rel = path.relative_to(folder).as_posix()
+        if not path.is_file() or rel.startswith(".") or "/." in rel:
+            continue
+        if path.suffix == ".safetensors":
+            safe.add(path.parent)
+        elif path.suffix in _PICKLE_SUFFIXES and _looks_like_weights(path):
+            pickled.setdefault(path.parent, []).append(rel)
+    unsafe = sorted(f for parent, files in pickled.items() if parent not in safe for f in files)
+    if unsafe:
+        raise PickleWeightsError(
+            f"The model {name or str(folder)!r} has pickle weights only ({', '.join(unsafe[:3])}): loading a pickle "
+            "can run arbitrary code. Convert it to safetensors, or pass --allow-pickle (allow_pickle=True) if you "
+            "trust its source."
+        )
+
+
+def _looks_like_weights(path: Path) -> bool:
+    # tokenizers and training states also end in .bin/.pt (e.g. training_args.bin, optimizer.pt): not weights
+    return not path.name.startswith(("training_args", "optimizer", "scheduler", "rng_state", "scaler"))
+
+
 def resolve(
-    name_or_path: str | Path, revision: str | None, *, trust_remote_code: bool = False
+    name_or_path: str | Path,
+    revision: str | None,
+    *,
+    trust_remote_code: bool = False,
+    allow_pickle: bool = False,
 ) -> ResolvedModel:
     """A local folder as is, or a Hub id through ``huggingface_hub.snapshot_download`` (offline: the HF cache).
 
+    Pickle-only weights (``*.bin``, ``*.pt``, ``*.ckpt`` without ``*.safetensors``) are refused unless
+    ``allow_pickle``: for a Hub model, they are then downloaded as a fallback.
+
     Raises:
         FileNotFoundError: A path that does not exist.
+        PickleWeightsError: Pickle-only weights without ``allow_pickle``.
         ValueError: Unsupported sentence-transformers modules.
     """
     text = str(name_or_path)
@@ -81,12 +126,13 @@ def resolve(
         if not path.is_dir():
             raise ValueError(f"The model path {text!r} is a file; pass the model's folder.")
         root, name, is_local = path.resolve(), f"local/{path.resolve().name}", True
+        check_weights_format(root, allow_pickle, text)
     elif isinstance(name_or_path, Path) or text.startswith((".", "/", "~")) or text.count("/") > 1:
         raise FileNotFoundError(
             f"The model folder {text!r} does not exist. Pass an existing folder or a Hub id."
         )
     else:
-        root, name, is_local = _snapshot(text, revision, trust_remote_code), text, False
+        root, name, is_local = _snapshot(text, revision, trust_remote_code, allow_pickle), text, False
         revision = revision if revision and len(revision) == 40 else root.name
     model = ResolvedModel(
         root=root, transformer_dir=root, name=name, revision=revision, is_local=is_local, st_config=False
@@ -96,12 +142,20 @@ def resolve(
     return model
 
 
-def _snapshot(repo_id: str, revision: str | None, trust_remote_code: bool) -> Path:
+def _snapshot(
+    repo_id: str, revision: str | None, trust_remote_code: bool, allow_pickle: bool = False
+) -> Path:
     from huggingface_hub import snapshot_download
 
     patterns = [*_HUB_PATTERNS, "*.py"] if trust_remote_code else list(_HUB_PATTERNS)
     folder = Path(snapshot_download(repo_id, revision=revision, allow_patterns=patterns))
     if not any(folder.rglob("*.safetensors")):  # older repositories: PyTorch pickles only
+        if not allow_pickle:
+            raise PickleWeightsError(
+                f"The model {repo_id!r} has no safetensors weights on the Hub, only PyTorch pickles (*.bin): "
+                "loading a pickle can run arbitrary code. Pass --allow-pickle (allow_pickle=True) if you trust "
+                "its source."
+            )
         folder = Path(snapshot_download(repo_id, revision=revision, allow_patterns=[*patterns, "*.bin"]))
     return folder
 

@@ -47,12 +47,15 @@ def _parse_devices(device: str | Sequence[str] | None) -> list[str]:
     def one(value: str) -> str:
         return normalize_device(value, "The 'device' parameter of Encoder")
 
-    if device is None:
-        import torch
+    import torch
 
-        return ["cuda" if torch.cuda.is_available() else "cpu"]
+    if device is None:
+        device = "cuda" if torch.cuda.is_available() else "cpu"
     if isinstance(device, str | int):
-        return [one(str(device))]
+        name = one(str(device))
+        count = torch.cuda.device_count() if name == "cuda" else 0
+        # "cuda": every visible GPU, one worker process each (one GPU: no worker process)
+        return [f"cuda:{i}" for i in range(count)] if count > 1 else [name]
     devices = [one(d) for d in device]
     if not devices:
         raise ValueError("The 'device' parameter of Encoder must name at least one device. Got [] instead.")
@@ -65,8 +68,9 @@ class Encoder(AbsEncoder):
     Args:
         model_name_or_path: A local folder (sentence-transformers or transformers) or a Hub id.
         revision: The Hub revision (commit, branch or tag); ignored for local folders.
-        device: ``"cpu"``, ``"cuda"``, ``"cuda:N"``, or a list of devices: one worker process per entry
-            (``["cuda:0", "cuda:1"]``; ``["cpu", "cpu"]`` works too). Default: CUDA if available, else CPU.
+        device: ``"cpu"``, ``"cuda"`` (every visible GPU: one worker process each when there are several),
+            ``"cuda:N"``, or a list of devices: one worker process per entry (``["cuda:0", "cuda:1"]``;
+            ``["cpu", "cpu"]`` works too). Default: ``"cuda"`` if available, else CPU.
         precision: ``"fp32"``, ``"bf16"``, ``"fp16"`` or ``"auto"`` (bf16 on CUDA and on CPUs with bf16 matrix
             units, else fp32). Pooling and normalisation always run in fp32.
         max_tokens_per_batch: Token budget of a batch, counted as rows x longest row. Default: 8,192 on CPU,
@@ -82,6 +86,8 @@ class Encoder(AbsEncoder):
         max_length: Truncate inputs to this many tokens. Default: the model's (sentence-transformers
             ``max_seq_length``, else the tokenizer's limit), capped by its position table.
         trust_remote_code: Allow custom model code from the model folder (off unless asked).
+        allow_pickle: Load weights stored only as pickle files (``pytorch_model.bin``, ``*.pt``, ``*.ckpt``),
+            which can run code when loaded. Off: such a model is refused (`_loading.PickleWeightsError`).
         memory_cache_bytes: Size of the in-run embedding memory (least recently used entries leave first).
 
     Example:
@@ -109,6 +115,7 @@ class Encoder(AbsEncoder):
         max_length: int | None = None,
         trust_remote_code: bool = False,
         memory_cache_bytes: int = 2 << 30,
+        allow_pickle: bool = False,
     ) -> None:
         if precision not in PRECISIONS:
             raise ValueError(
@@ -133,7 +140,9 @@ class Encoder(AbsEncoder):
         kind = "cuda" if self.devices[0].startswith("cuda") else "cpu"
         self.max_tokens_per_batch = max_tokens_per_batch or DEFAULT_MAX_TOKENS[kind]
 
-        resolved = _loading.resolve(model_name_or_path, revision, trust_remote_code=trust_remote_code)
+        resolved = _loading.resolve(
+            model_name_or_path, revision, trust_remote_code=trust_remote_code, allow_pickle=allow_pickle
+        )
         self._resolved = resolved
         from transformers import AutoConfig, AutoTokenizer
 
