@@ -57,12 +57,18 @@ class EncodeGuard:
         def encode(inputs: Any, *, task_metadata: Any, hf_split: str, hf_subset: str, **kwargs: Any) -> Any:
             where = _where(task_metadata, hf_split, hf_subset)
             texts = _texts(inputs)
+            counts_itself = isinstance(getattr(model, "stats", None), dict) and "truncated" in model.stats
+            before = model.stats["truncated"] if counts_itself else 0
             if texts is not None:
                 self._check_inputs(texts, where)
-                self._count_truncated(texts, task_metadata, kwargs.get("prompt_type"))
+                if not counts_itself:
+                    self._count_truncated(texts, task_metadata, kwargs.get("prompt_type"))
             output = original(
                 inputs, task_metadata=task_metadata, hf_split=hf_split, hf_subset=hf_subset, **kwargs
             )
+            if counts_itself and texts is not None:  # rumteb's encoder: counted while tokenizing, no second pass
+                self.texts += len(texts)
+                self.truncated += model.stats["truncated"] - before
             self._check_output(output, None if texts is None else len(texts), where, texts)
             return output
 
@@ -176,7 +182,7 @@ def _texts(inputs: Any) -> list[Any] | None:
 
     dataset = getattr(inputs, "dataset", None)
     if isinstance(dataset, datasets.Dataset) and "text" in dataset.column_names:
-        return list(dataset["text"])
+        return dataset["text"][:]  # one slice read: iterating a datasets Column costs a lookup per row
     return None
 
 

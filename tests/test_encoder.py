@@ -378,3 +378,12 @@ def test_max_length_truncates(tiny_model_path: Path, texts: list[str]) -> None:
     )
     assert len(short.tokenizer(long_text)["input_ids"]) > 16
     np.testing.assert_allclose(short.encode_texts([long_text]), short.encode_texts([head]), atol=1e-6)
+
+
+def test_truncated_texts_are_counted_while_tokenizing(tiny_model_path: Path) -> None:
+    encoder = Encoder(tiny_model_path, device="cpu", precision="fp32", max_length=16)
+    long = " ".join(["кошка сидит на окне"] * 20)
+    encoder.encode_texts(["коротко", long, long + " ещё", "тоже коротко"])
+    assert encoder.stats["truncated"] == 2 and encoder.stats["encoded"] == 4
+    encoder.encode_texts([long])  # from memory: not tokenized, not counted again
+    assert encoder.stats["truncated"] == 2

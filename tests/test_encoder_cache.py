@@ -31,7 +31,7 @@ def test_disk_cache_encodes_each_input_once_ever(
 
     second = Encoder(tiny_model_path, device="cpu", precision="fp32", cache_dir=cache)
     assert np.array_equal(second.encode_texts(texts[::-1]), expected[::-1])
-    assert second.stats == {"memory_hits": 0, "disk_hits": len(texts), "encoded": 0}
+    assert second.stats == {"memory_hits": 0, "disk_hits": len(texts), "encoded": 0, "truncated": 0}
 
     # a new text is encoded, the rest come from disk; another prompt is another entry
     second.encode_texts([*texts[:5], "совсем новый текст"])

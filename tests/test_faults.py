@@ -325,7 +325,7 @@ def test_texts_over_the_models_limit_are_truncated_and_said_once_per_task(
 ) -> None:
     rows = [dict(r) for r in TERRA_ROWS]
     for i in (1, 4, 9):
-        rows[i]["sentence1"] = " ".join(["кошка сидит на окне"] * 80)
+        rows[i]["sentence1"] = " ".join(["кошка сидит на окне"] * 80) + f" {i}"  # distinct: no dedup
     mirror = _mirror(tmp_path / "m", rows)
     for encoder in ("rumteb", "sentence-transformers"):
         argv = _run_argv(tiny_model_path, mirror, tmp_path / encoder, "TERRa", "RuSTSBenchmarkSTS")

@@ -16,6 +16,7 @@ class Tokenized:
 
     ids: np.ndarray
     offsets: np.ndarray
+    truncated: int = 0  # texts longer than max_length (cut to it)
 
     @property
     def lengths(self) -> np.ndarray:
@@ -37,8 +38,9 @@ def tokenize(tokenizer: Any, texts: Sequence[str], max_length: int, chunk: int =
     """
     id_parts: list[np.ndarray] = []
     length_parts: list[np.ndarray] = []
+    truncated = 0
     for start in range(0, len(texts), chunk):
-        encoded = tokenizer(
+        batch = tokenizer(
             list(texts[start : start + chunk]),
             add_special_tokens=True,
             truncation="longest_first",
@@ -46,7 +48,15 @@ def tokenize(tokenizer: Any, texts: Sequence[str], max_length: int, chunk: int =
             padding=False,
             return_attention_mask=False,
             return_token_type_ids=False,
-        )["input_ids"]
+        )
+        encoded = batch["input_ids"]
+        # a fast tokenizer keeps what truncation cut off; a slow one cannot tell, so a text of exactly
+        # max_length tokens counts as cut (an upper bound)
+        encodings = getattr(batch, "encodings", None)
+        if encodings is not None:
+            truncated += sum(1 for encoding in encodings if encoding.overflowing)
+        else:
+            truncated += sum(1 for ids in encoded if len(ids) >= max_length)
         lengths = np.fromiter((len(ids) for ids in encoded), dtype=np.int64, count=len(encoded))
         id_parts.append(
             np.fromiter(itertools.chain.from_iterable(encoded), dtype=np.int32, count=int(lengths.sum()))
@@ -56,7 +66,7 @@ def tokenize(tokenizer: Any, texts: Sequence[str], max_length: int, chunk: int =
     offsets = np.zeros(len(lengths) + 1, dtype=np.int64)
     np.cumsum(lengths, out=offsets[1:])
     ids = np.concatenate(id_parts) if id_parts else np.zeros(0, dtype=np.int32)
-    return Tokenized(ids=ids, offsets=offsets)
+    return Tokenized(ids=ids, offsets=offsets, truncated=truncated)
 
 
 def plan_batches(lengths: np.ndarray, tie_break: np.ndarray, max_tokens: int) -> list[np.ndarray]:

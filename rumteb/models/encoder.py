@@ -193,6 +193,7 @@ class Encoder(AbsEncoder):
         name = resolved.default_prompt_name
         self.default_prompt = resolved.prompts.get(name) if prompts is None and name else None
         self._prompt_lengths: dict[str, int] = {}
+        self._truncated = 0
 
         self._weights_digest: str | None = None
         self.mteb_model_meta = self._build_meta(resolved)
@@ -270,8 +271,9 @@ class Encoder(AbsEncoder):
 
     @property
     def stats(self) -> dict[str, int]:
-        """Counts since construction: ``encoded`` (texts run through the model), ``memory_hits``, ``disk_hits``."""
-        return dict(self.store.stats)
+        """Counts since construction: ``encoded`` (texts run through the model), ``memory_hits``, ``disk_hits``,
+        ``truncated`` (encoded texts longer than ``max_length``, cut to it)."""
+        return {**self.store.stats, "truncated": self._truncated}
 
     def _prompt_length(self, prompt: str) -> int:
         if prompt not in self._prompt_lengths:
@@ -323,6 +325,7 @@ class Encoder(AbsEncoder):
         if self.do_lower_case:
             inputs = [text.lower() for text in inputs]
         tokens = tokenize(self.tokenizer, inputs, self.max_length)
+        self._truncated += tokens.truncated
         tie_break = np.frombuffer(b"".join(k[:8] for k in keys), dtype=">u8")
         budget = self._runtime.max_tokens if self._runtime is not None else self.max_tokens_per_batch
         plan = plan_batches(tokens.lengths, tie_break, budget)
