@@ -66,7 +66,8 @@ class EncodeGuard:
             output = original(
                 inputs, task_metadata=task_metadata, hf_split=hf_split, hf_subset=hf_subset, **kwargs
             )
-            if counts_itself and texts is not None:  # rumteb's encoder: counted while tokenizing, no second pass
+            # rumteb's encoder counts while tokenizing: no second tokenizer pass
+            if counts_itself and texts is not None:
                 self.texts += len(texts)
                 self.truncated += model.stats["truncated"] - before
             self._check_output(output, None if texts is None else len(texts), where, texts)

@@ -53,7 +53,15 @@ def test_run_writes_mteb_layout_with_the_scores_of_mteb_evaluate(
 ) -> None:
     out = tmp_path / "out"
     argv = ["run", "-m", str(tiny_model_path), "-t", "TERRa", "RuSTSBenchmarkSTS", "--encoder"]
-    argv += ["sentence-transformers", "--data-dir", str(mirror), "--output-folder", str(out), "--device", "cpu"]
+    argv += [
+        "sentence-transformers",
+        "--data-dir",
+        str(mirror),
+        "--output-folder",
+        str(out),
+        "--device",
+        "cpu",
+    ]
     assert main(argv) == 0
     captured = capsys.readouterr()
     assert "TERRa" in captured.err and "max_ap = " in captured.err
@@ -140,7 +148,9 @@ def test_auto_runs_rumteb_encoder_with_its_settings_and_cache(
     assert "rumteb's encoder (fp32 on cpu)" in err and "from --cache-dir" in err
     assert "reused 0 from this run and 0 from --cache-dir" in err
     # same layout and model folder as the sentence-transformers path; fp32 scores agree with it
-    assert main([*base[:-6], "--encoder", "sentence-transformers", "--output-folder", str(tmp_path / "st")]) == 0
+    assert (
+        main([*base[:-6], "--encoder", "sentence-transformers", "--output-folder", str(tmp_path / "st")]) == 0
+    )
     ours, st = _scores(tmp_path / "a"), _scores(tmp_path / "st")
     assert set(ours) == set(st) == {"TERRa", "RuSTSBenchmarkSTS"}
     assert ours == pytest.approx(st, abs=2e-4)

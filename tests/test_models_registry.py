@@ -105,14 +105,21 @@ def test_rumteb_run_uses_the_registered_rosberta_with_rumteb_s_encoder(
     with pytest.raises(ValueError, match="'--model-revision' option must be 89fb1651"):
         load_model("ai-forever/ru-en-RoSBERTa", device="cpu", revision="main")
 
-    rows = [{"sentence1": f"Кот {i} спит.", "sentence2": f"Кот {i} дремлет.", "labels": i % 2} for i in range(12)]
+    rows = [
+        {"sentence1": f"Кот {i} спит.", "sentence2": f"Кот {i} дремлет.", "labels": i % 2} for i in range(12)
+    ]
     mirror = tmp_path / "mirror"
     mirror_for_task(mirror, "TERRa", {"default": {"dev": rows}})
     out = tmp_path / "out"
     argv = ["run", "-m", "ai-forever/ru-en-RoSBERTa", "-t", "TERRa", "--data-dir", str(mirror)]
-    assert main([*argv, "--device", "cpu", "--output-folder", str(out), "--cache-dir", str(tmp_path / "c")]) == 0
+    assert (
+        main([*argv, "--device", "cpu", "--output-folder", str(out), "--cache-dir", str(tmp_path / "c")]) == 0
+    )
     folder = out / "results" / "ai-forever__ru-en-RoSBERTa" / ROSBERTA_REVISION
-    assert sorted(p.name for p in folder.iterdir() if p.suffix == ".json") == ["TERRa.json", "model_meta.json"]
+    assert sorted(p.name for p in folder.iterdir() if p.suffix == ".json") == [
+        "TERRa.json",
+        "model_meta.json",
+    ]
 
 
 def test_navec_baseline_through_the_runner() -> None:
