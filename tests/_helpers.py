@@ -195,3 +195,23 @@ def main_score(results: Any) -> float:
     """The main score of the single task in an ``mteb.evaluate`` result."""
     (task_result,) = results.task_results
     return float(task_result.get_score())
+
+
+# Small Russian rows in the shape of two ruMTEB tasks after their transforms (tests of the run command).
+TERRA_ROWS = {
+    "dev": [
+        {"sentence1": f"Кошка номер {i} сидит на окне.", "sentence2": f"Кошка {i} на окне.", "labels": i % 2}
+        for i in range(20)
+    ]
+}
+STSB_ROWS = {
+    split: [
+        {
+            "sentence1": f"Мальчик {i} играет в мяч.",
+            "sentence2": f"Ребёнок {i} бегает по двору.",
+            "score": (i % 6) * 1.0,
+        }
+        for i in range(24)
+    ]
+    for split in ("test", "validation")
+}

@@ -9,31 +9,13 @@ from pathlib import Path
 
 import mteb
 import pytest
-from _helpers import main_score, mirror_for_task
+from _helpers import STSB_ROWS, TERRA_ROWS, main_score, mirror_for_task
 from real_mirror import build as build_real_mirror
 from sentence_transformers import SentenceTransformer
 
 import rumteb
 from rumteb.cli import build_parser, main
 from rumteb.runner import parse_device, weights_fingerprint
-
-TERRA_ROWS = {
-    "dev": [
-        {"sentence1": f"Кошка номер {i} сидит на окне.", "sentence2": f"Кошка {i} на окне.", "labels": i % 2}
-        for i in range(20)
-    ]
-}
-STSB_ROWS = {
-    split: [
-        {
-            "sentence1": f"Мальчик {i} играет в мяч.",
-            "sentence2": f"Ребёнок {i} бегает по двору.",
-            "score": (i % 6) * 1.0,
-        }
-        for i in range(24)
-    ]
-    for split in ("test", "validation")
-}
 
 
 @pytest.fixture

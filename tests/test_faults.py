@@ -23,7 +23,7 @@ from typing import Any
 import mteb
 import numpy as np
 import pytest
-from _helpers import mirror_for_task
+from _helpers import STSB_ROWS, TERRA_ROWS, mirror_for_task
 from mteb.models.abs_encoder import AbsEncoder
 from mteb.models.model_meta import ModelMeta, ScoringFunction
 
@@ -31,25 +31,11 @@ import rumteb
 from rumteb.cli import main
 from rumteb.runner import load_model, run_tasks
 
-TERRA_ROWS = [
-    {"sentence1": f"Кошка номер {i} сидит на окне.", "sentence2": f"Кошка {i} на окне.", "labels": i % 2}
-    for i in range(20)
-]
-STSB_ROWS = {
-    split: [
-        {
-            "sentence1": f"Мальчик {i} играет в мяч.",
-            "sentence2": f"Ребёнок {i} бегает.",
-            "score": (i % 6) * 1.0,
-        }
-        for i in range(24)
-    ]
-    for split in ("test", "validation")
-}
+TERRA_DEV = TERRA_ROWS["dev"]
 
 
 def _mirror(root: Path, terra: list[dict[str, Any]] | None = None) -> Path:
-    mirror_for_task(root, "TERRa", {"default": {"dev": terra if terra is not None else TERRA_ROWS}})
+    mirror_for_task(root, "TERRa", {"default": {"dev": terra if terra is not None else TERRA_DEV}})
     mirror_for_task(root, "RuSTSBenchmarkSTS", {"default": STSB_ROWS})
     return root
 
@@ -299,7 +285,7 @@ def test_the_guard_keeps_the_models_protocols_and_restores_encode(mirror: Path, 
 def test_none_in_the_data_names_task_split_and_row(
     tmp_path: Path, tiny_model_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    rows = [dict(r) for r in TERRA_ROWS]
+    rows = [dict(r) for r in TERRA_DEV]
     rows[5]["sentence1"] = None
     mirror = _mirror(tmp_path / "m", rows)
     assert main(_run_argv(tiny_model_path, mirror, tmp_path / "o")) == 1
@@ -309,7 +295,7 @@ def test_none_in_the_data_names_task_split_and_row(
 
 
 def test_empty_strings_encode_and_the_run_succeeds(tmp_path: Path, tiny_model_path: Path) -> None:
-    rows = [dict(r) for r in TERRA_ROWS]
+    rows = [dict(r) for r in TERRA_DEV]
     rows[2]["sentence1"], rows[7]["sentence2"] = "", ""
     mirror = _mirror(tmp_path / "m", rows)
     for encoder in ("rumteb", "sentence-transformers"):
@@ -323,7 +309,7 @@ def test_empty_strings_encode_and_the_run_succeeds(tmp_path: Path, tiny_model_pa
 def test_texts_over_the_models_limit_are_truncated_and_said_once_per_task(
     tmp_path: Path, tiny_model_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    rows = [dict(r) for r in TERRA_ROWS]
+    rows = [dict(r) for r in TERRA_DEV]
     for i in (1, 4, 9):
         rows[i]["sentence1"] = " ".join(["кошка сидит на окне"] * 80) + f" {i}"  # distinct: no dedup
     mirror = _mirror(tmp_path / "m", rows)

@@ -14,25 +14,8 @@ from pathlib import Path
 
 import mteb
 import pytest
-from _helpers import mirror_for_task
+from _helpers import STSB_ROWS, TERRA_ROWS, mirror_for_task
 
-TERRA_ROWS = {
-    "dev": [
-        {"sentence1": f"Кошка номер {i} сидит на окне.", "sentence2": f"Кошка {i} на окне.", "labels": i % 2}
-        for i in range(20)
-    ]
-}
-STSB_ROWS = {
-    split: [
-        {
-            "sentence1": f"Мальчик {i} играет в мяч.",
-            "sentence2": f"Ребёнок {i} бегает по двору.",
-            "score": (i % 6) * 1.0,
-        }
-        for i in range(24)
-    ]
-    for split in ("test", "validation")
-}
 TASKS = ("TERRa", "RuSTSBenchmarkSTS")
 
 # Runs rumteb's command line with one hook that announces a moment on stdout and then waits to be killed, so the

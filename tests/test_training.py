@@ -117,7 +117,7 @@ def test_tiny_training_runs_and_saves_a_model_with_prompts(
     }
     result = train(config_from_dict(data))
     assert len(result.losses) == 8
-    assert all(loss == loss and loss > 0 for loss in result.losses)
+    assert all(loss == loss and loss > 0 for loss in result.losses), result.losses
     assert sum(result.losses[-3:]) < sum(result.losses[:3])
 
     model = SentenceTransformer(str(result.model_dir), device="cpu")

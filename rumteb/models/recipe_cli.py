@@ -1,4 +1,4 @@
-"""``rumteb extend-tokenizer``, ``rumteb merge`` and ``rumteb train``: the ru-en-RoSBERTa recipe's commands.
+"""``rumteb extend-tokenizer``, ``merge``, ``train`` and ``align``: the ru-en-RoSBERTa recipe's commands.
 
 ``register_cli(commands)`` adds them to the ``rumteb`` command line; each handler takes the parsed arguments and
 returns an exit code. Heavy imports stay inside the handlers.
@@ -33,14 +33,25 @@ examples:
   rumteb train ru-en-rosberta                       # the shipped config of the paper's recipe
   rumteb train --dump-config ru-en-rosberta > my.yaml
   rumteb train my.yaml --set output_dir=out/run1 --set max_steps=100
+  rumteb train my.yaml --set save_steps=500 --resume        # continue after a crash or preemption
+  torchrun --nproc_per_node 8 -m rumteb.cli train my.yaml     # DDP on 8 GPUs (or: accelerate launch -m rumteb.cli)
+"""
+
+
+_ALIGN_EPILOG = """\
+examples:
+  rumteb align ./model --pairs ../shared/data/train/stsb_multi_mt/ru-test.jsonl \\
+      ../shared/data/train/stsb_multi_mt/en-test.jsonl --fields sentence1 sentence2
+  rumteb align ./model --pairs pairs.jsonl --columns ru en --prompt "search_query: " --json
 """
 
 
 def register_cli(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    """Add ``extend-tokenizer``, ``merge`` and ``train`` to the command line's subcommands."""
+    """Add ``extend-tokenizer``, ``merge``, ``train`` and ``align`` to the command line's subcommands."""
     _add_extend(commands)
     _add_merge(commands)
     _add_train(commands)
+    _add_align(commands)
 
 
 def _add_extend(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -163,7 +174,9 @@ def _add_train(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Contrastive (InfoNCE) training of a sentence-transformers model from a YAML config: "
         "CachedMultipleNegativesRankingLoss with scale = 1/temperature, every batch from one dataset without "
         "duplicate texts, prompts per column role saved with the model. The resolved config is written beside "
-        "the checkpoints. Single process; multi-GPU (DDP) and resuming are not supported yet.",
+        "the checkpoints. Multi-GPU: launch it with torchrun --nproc_per_node N (or accelerate launch); negatives are then "
+        "gathered across processes and every global step draws all its batches from one dataset. Checkpoints every "
+        "save_steps steps; --resume continues from the newest.",
         epilog=_TRAIN_EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -186,6 +199,12 @@ def _add_train(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="KEY=VALUE",
         dest="overrides",
         help="override a top-level config key (value parsed as YAML); repeatable",
+    )
+    parser.add_argument(
+        "--resume",
+        action="store_true",
+        help="continue from the newest checkpoint-<step> in output_dir (written when save_steps > 0); "
+        "starts from scratch when there is none. Same as --set resume=true",
     )
     parser.set_defaults(handler=_cmd_train)
 
@@ -228,7 +247,82 @@ def _cmd_train(args: argparse.Namespace) -> int:
         )
     from rumteb.models.training import load_config, train
 
-    config = load_config(resolve_config(args.config), overrides=args.overrides)
+    overrides = [*args.overrides, *(["resume=true"] if args.resume else [])]
+    config = load_config(resolve_config(args.config), overrides=overrides)
     result = train(config)
     sys.stdout.write(f"saved the trained model to {result.model_dir}\n")
+    return 0
+
+
+def _add_align(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    parser = commands.add_parser(
+        "align",
+        help="cross-lingual alignment of a model on ru/en translation pairs",
+        description="Encode row-aligned Russian/English translation pairs with MODEL and report the mean cosine of "
+        "translation pairs vs random pairs (seeded, never a sentence with its own translation) and retrieval "
+        "accuracy@1 ru->en and en->ru (nearest neighbour by cosine among all sentences of the other language). "
+        "Input: one JSONL file with a Russian and an English column (--columns), or two row-aligned JSONL files, "
+        "Russian first, read at --fields. Pairs whose Russian or English text repeats an earlier pair are dropped.",
+        epilog=_ALIGN_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("model", metavar="MODEL", help="a model folder or Hub id")
+    parser.add_argument(
+        "--pairs",
+        nargs="+",
+        required=True,
+        type=Path,
+        metavar="FILE",
+        help="one JSONL file with both columns, or RU.jsonl EN.jsonl (row-aligned)",
+    )
+    parser.add_argument(
+        "--columns",
+        nargs=2,
+        default=("ru", "en"),
+        metavar=("RU", "EN"),
+        help="the Russian and English column of a single file (default: ru en)",
+    )
+    parser.add_argument(
+        "--fields",
+        nargs="+",
+        default=["sentence1"],
+        metavar="FIELD",
+        help="text fields of two row-aligned files; each adds a pair per row (default: sentence1)",
+    )
+    parser.add_argument("--prompt", default=None, help="prefix added to every sentence (default: none)")
+    parser.add_argument("--max-pairs", type=int, default=None, metavar="N", help="use the first N pairs")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the random pairs (default 0)")
+    parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: CUDA if available)")
+    parser.add_argument(
+        "--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"), help="default auto"
+    )
+    parser.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
+    parser.set_defaults(handler=_cmd_align)
+
+
+def _cmd_align(args: argparse.Namespace) -> int:
+    import json
+
+    from rumteb.models.alignment import align, read_pairs
+
+    if len(args.pairs) > 2:
+        raise ValueError(f"rumteb align --pairs takes one or two files. Got {len(args.pairs)} instead.")
+    if args.max_pairs is not None and args.max_pairs < 2:
+        raise ValueError(f"rumteb align --max-pairs must be at least 2. Got {args.max_pairs} instead.")
+    ru, en = read_pairs(args.pairs, columns=tuple(args.columns), fields=args.fields, max_pairs=args.max_pairs)
+    report = align(
+        args.model, ru, en, prompt=args.prompt, seed=args.seed, device=args.device, precision=args.precision
+    )
+    if args.json:
+        sys.stdout.write(json.dumps({"model": args.model, **report.as_dict()}) + "\n")
+        return 0
+    sys.stdout.write(
+        f"model: {args.model}\n"
+        f"pairs: {report.pairs}\n"
+        f"mean cosine, translation pairs: {report.mean_cosine_pairs:.4f}\n"
+        f"mean cosine, random pairs:      {report.mean_cosine_random:.4f}\n"
+        f"gap:                            {report.cosine_gap:.4f}\n"
+        f"accuracy@1 ru->en: {report.ru_to_en_accuracy_at_1:.4f}\n"
+        f"accuracy@1 en->ru: {report.en_to_ru_accuracy_at_1:.4f}\n"
+    )
     return 0

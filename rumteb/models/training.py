@@ -1,12 +1,22 @@
 """Contrastive (InfoNCE) training of the ru-en-RoSBERTa recipe from a validated YAML config.
 
 The loss is sentence-transformers' ``CachedMultipleNegativesRankingLoss`` (InfoNCE with in-batch and hard negatives,
-GradCache so that large batches fit): its ``scale`` is **1/temperature** (temperature 0.05 -> scale 20). Every batch
-comes from one source dataset (``MultiDatasetBatchSamplers``) and holds no duplicate text
-(``BatchSamplers.NO_DUPLICATES``), so in-batch negatives are real negatives. Prefixes are added per dataset and column
-role; the saved model carries the four RoSBERTa prompts (``search_query: ``, ``search_document: ``,
+GradCache so that large batches fit in ``mini_batch_size`` pieces; plain ``MultipleNegativesRankingLoss``, the same
+loss without GradCache's extra forward pass, when ``mini_batch_size >= batch_size``): its ``scale`` is
+**1/temperature** (temperature 0.05 -> scale 20). Every batch comes from one source dataset and holds no duplicate
+text (``BatchSamplers.NO_DUPLICATES``), so in-batch negatives are real negatives. Prefixes are added per dataset and
+column role; the saved model carries the four RoSBERTa prompts (``search_query: ``, ``search_document: ``,
 ``classification: ``, ``clustering: ``, and ``query``/``document`` aliases) and its pooling. The resolved config is
-written beside the model. Single process only: DDP and resuming are not implemented.
+written beside the model.
+
+Multi-GPU: launch the same command with ``torchrun --nproc_per_node N`` or ``accelerate launch`` (DDP; gloo on
+CPU). With more than one process the loss gathers the embeddings of all ranks (``gather_across_devices=True``), so
+the in-batch negatives of a step are the ``N x batch_size`` texts of all ranks, and every global step draws all its
+batches from one dataset (`rumteb.models._train_sampler`). Rank 0 alone writes the config and the final model.
+
+Resuming: with ``save_steps`` set, checkpoints (model, optimizer, scheduler, RNG states, step) are written to
+``<output_dir>/checkpoint-<step>``; ``resume: true`` (``rumteb train ... --resume``) continues from the newest one,
+skipping the batches already seen, and starts from scratch when there is none.
 
 Example:
     >>> config = load_config("rumteb/models/configs/ru-en-rosberta.yaml")  # doctest: +SKIP
@@ -17,7 +27,9 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import logging
+import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,6 +52,15 @@ DEFAULT_PROMPTS: Mapping[str, str] = {
     "clustering": "clustering: ",
     "query": "search_query: ",
     "document": "search_document: ",
+    # mteb's task-type keys, as in mteb's prompt dict for ai-forever/ru-en-RoSBERTa: `rumteb run` on the saved
+    # model then prefixes symmetric tasks too (without them STS and pair classification get no prefix).
+    "Classification": "classification: ",
+    "MultilabelClassification": "classification: ",
+    "Clustering": "clustering: ",
+    "PairClassification": "classification: ",
+    "STS": "classification: ",
+    "Reranking-query": "search_query: ",
+    "Reranking-document": "search_document: ",
 }
 
 
@@ -70,7 +91,12 @@ class DatasetConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """The whole training run. See ``configs/ru-en-rosberta.yaml`` for which values are the paper's."""
+    """The whole training run. See ``configs/ru-en-rosberta.yaml`` for which values are the paper's.
+
+    ``batch_size`` is per process (a DDP step sees ``world_size x batch_size`` anchors). ``save_steps`` > 0 writes a
+    checkpoint every that many steps (keeping the newest ``save_total_limit``); ``resume`` continues from the newest
+    checkpoint in ``output_dir``. ``resume`` is not part of the run's identity: it is left out of the saved config.
+    """
 
     base_model: str
     datasets: tuple[DatasetConfig, ...]
@@ -89,6 +115,9 @@ class TrainConfig:
     seed: int = 42
     multi_dataset_sampler: str = "proportional"
     logging_steps: int = 10
+    save_steps: int = 0
+    save_total_limit: int = 2
+    resume: bool = False
     prompts: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PROMPTS))
 
     def __post_init__(self) -> None:
@@ -100,9 +129,16 @@ class TrainConfig:
             f"one of {', '.join(SAMPLERS)}",
             self.multi_dataset_sampler,
         )
-        for name in ("max_seq_length", "batch_size", "mini_batch_size", "logging_steps"):
+        for name in ("max_seq_length", "batch_size", "mini_batch_size", "logging_steps", "save_total_limit"):
             value = getattr(self, name)
             _check(_is_int(value) and value > 0, name, "a positive integer", value)
+        _check(
+            _is_int(self.save_steps) and self.save_steps >= 0,
+            "save_steps",
+            "0 or a positive integer",
+            self.save_steps,
+        )
+        _check(isinstance(self.resume, bool), "resume", "true or false", self.resume)
         _check(
             _is_int(self.max_steps) and self.max_steps != 0,
             "max_steps",
@@ -126,10 +162,23 @@ class TrainConfig:
 
 @dataclass(frozen=True)
 class TrainResult:
-    """What `train` returns: the saved model's folder and the logged training losses (one per logging step)."""
+    """What `train` returns (on every rank of a DDP run).
+
+    Attributes:
+        model_dir: the saved model's folder (written by rank 0).
+        losses: the logged training losses (one per logging step of this call; a resumed run logs only its own).
+        global_step: the optimizer step reached (counting the steps before a resume).
+        step_datasets: the dataset name of this rank's batch at each step run by this call.
+        world_size: the number of processes.
+        resumed_from: the checkpoint folder the run continued from, if any.
+    """
 
     model_dir: Path
     losses: tuple[float, ...]
+    global_step: int = 0
+    step_datasets: tuple[str, ...] = ()
+    world_size: int = 1
+    resumed_from: Path | None = None
 
 
 def _is_int(value: object) -> bool:
@@ -168,6 +217,12 @@ def _dataset_from_dict(data: Any) -> DatasetConfig:
     negatives = fields.get("negatives", [])
     if isinstance(negatives, str):
         negatives = [negatives]
+    _check(
+        isinstance(negatives, list | tuple) and all(isinstance(n, str) for n in negatives),
+        "datasets.negatives",
+        "a column name or a list of column names",
+        negatives,
+    )
     fields["negatives"] = tuple(negatives)
     prefixes = fields.get("prefixes", {}) or {}
     _check(isinstance(prefixes, Mapping), "datasets.prefixes", "a mapping role -> prefix", prefixes)
@@ -175,7 +230,9 @@ def _dataset_from_dict(data: Any) -> DatasetConfig:
         if role not in ROLES:
             raise unknown_name_error("prefix role", role, ROLES, fix=f"Roles: {', '.join(ROLES)}.")
     fields["prefixes"] = dict(prefixes)
-    fields["where"] = dict(fields.get("where", {}) or {})
+    where = fields.get("where", {}) or {}
+    _check(isinstance(where, Mapping), "datasets.where", "a mapping column -> value", where)
+    fields["where"] = dict(where)
     max_rows = fields.get("max_rows")
     _check(
         max_rows is None or (_is_int(max_rows) and max_rows > 0),
@@ -225,7 +282,10 @@ def load_config(path: str | Path, overrides: Sequence[str] = ()) -> TrainConfig:
     """
     import yaml
 
-    data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise ValueError(f"The training config {str(path)!r} is not valid YAML: {err}") from err
     if not isinstance(data, Mapping):
         raise ValueError(
             f"The 'path' parameter of load_config must be a YAML mapping. Got {str(path)!r} instead."
@@ -237,7 +297,10 @@ def load_config(path: str | Path, overrides: Sequence[str] = ()) -> TrainConfig:
             raise ValueError(
                 f"The 'overrides' parameter of load_config must hold KEY=VALUE. Got {item!r} instead."
             )
-        data[key.strip()] = yaml.safe_load(value)
+        try:
+            data[key.strip()] = yaml.safe_load(value)
+        except yaml.YAMLError as err:
+            raise ValueError(f"The override {item!r} does not hold a valid YAML value: {err}") from err
     return config_from_dict(data)
 
 
@@ -318,17 +381,34 @@ def _build_model(config: TrainConfig) -> Any:
     return model
 
 
-def train(config: TrainConfig) -> TrainResult:
+def _warn_on_changed_config(path: Path, current: Mapping[str, Any]) -> None:
+    """A resumed run should be the interrupted run: name the keys that differ from its saved config."""
+    import yaml
+
+    if not path.is_file():
+        return
+    before = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    changed = sorted(k for k in set(before) | set(current) if before.get(k) != current.get(k))
+    if changed:
+        logger.warning(
+            "resume: the config differs from the interrupted run's (%s) in: %s", path, ", ".join(changed)
+        )
+
+
+def train(config: TrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
     """Train ``config.base_model`` contrastively and save it to ``<output_dir>/final`` with the resolved config.
 
     The model is the base transformer + ``config.pooling`` pooling (+ normalisation); the loss is
-    ``CachedMultipleNegativesRankingLoss(scale=1/temperature, mini_batch_size=...)``.
+    ``CachedMultipleNegativesRankingLoss(scale=1/temperature, mini_batch_size=...)`` (plain MNRL when one
+    mini-batch holds the batch), gathering negatives across ranks when run under ``torchrun``/``accelerate launch``
+    with more than one process. On a machine without CUDA or MPS it trains on the CPU (bf16 autocast included).
 
     Args:
         config: a validated `TrainConfig`.
+        callbacks: extra ``transformers.TrainerCallback`` objects (progress, early stop, tests).
 
     Returns:
-        A `TrainResult` with the saved model's folder and the logged losses.
+        A `TrainResult` with the saved model's folder, the logged losses and the step count.
 
     Raises:
         ImportError: without ``accelerate`` (``pip install rumteb[train]``).
@@ -344,27 +424,30 @@ def train(config: TrainConfig) -> TrainResult:
             f"Training needs the 'train' extra: pip install 'rumteb[train]' ({error})."
         ) from error
     import datasets
+    import torch
     from sentence_transformers import SentenceTransformerTrainer, SentenceTransformerTrainingArguments
-    from sentence_transformers.sentence_transformer.losses import CachedMultipleNegativesRankingLoss
-    from sentence_transformers.sentence_transformer.training_args import (
-        BatchSamplers,
-        MultiDatasetBatchSamplers,
+    from sentence_transformers.sentence_transformer.losses import (
+        CachedMultipleNegativesRankingLoss,
+        MultipleNegativesRankingLoss,
     )
+    from sentence_transformers.sentence_transformer.training_args import BatchSamplers
     from transformers import TrainerCallback, set_seed
+    from transformers.trainer_utils import get_last_checkpoint
+
+    from rumteb.models._train_sampler import StepAlignedBatchSampler
 
     set_seed(config.seed)
+    # Without an accelerator transformers must be told it runs on the CPU: bf16 autocast is refused otherwise, and
+    # accelerate treats a multi-process launch as multi-CPU (gloo) only then.
+    on_cpu = not torch.cuda.is_available() and not torch.backends.mps.is_available()
+    cpu_ddp = on_cpu and int(os.environ.get("WORLD_SIZE", "1")) > 1
     out = Path(config.output_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    resolved = yaml.safe_dump(config_to_dict(config), allow_unicode=True, sort_keys=False)
-    (out / "training_config.yaml").write_text(resolved, encoding="utf-8")
+    saved = {k: v for k, v in config_to_dict(config).items() if k != "resume"}
+    resolved = yaml.safe_dump(saved, allow_unicode=True, sort_keys=False)
 
     model = _build_model(config)
     train_data = datasets.DatasetDict({d.name: _load_dataset(d, config.seed) for d in config.datasets})
     prompts = {d.name: _column_prompts(d) for d in config.datasets}
-    sampler = {
-        "proportional": MultiDatasetBatchSamplers.PROPORTIONAL,
-        "round_robin": MultiDatasetBatchSamplers.ROUND_ROBIN,
-    }[config.multi_dataset_sampler]
     args = SentenceTransformerTrainingArguments(
         output_dir=str(out),
         num_train_epochs=config.epochs,
@@ -376,29 +459,86 @@ def train(config: TrainConfig) -> TrainResult:
         fp16=config.precision == "fp16",
         seed=config.seed,
         batch_sampler=BatchSamplers.NO_DUPLICATES,
-        multi_dataset_batch_sampler=sampler,
         prompts=prompts,
         logging_steps=config.logging_steps,
-        save_strategy="no",
+        save_strategy="steps" if config.save_steps else "no",
+        save_steps=config.save_steps or 500,
+        save_total_limit=config.save_total_limit,
         report_to="none",
+        use_cpu=on_cpu,
+        ddp_backend="gloo" if cpu_ddp else None,
     )
-    loss = CachedMultipleNegativesRankingLoss(
-        model, scale=1.0 / config.temperature, mini_batch_size=config.mini_batch_size
+    world_size = int(args.world_size)
+    # Full batches only: equal sizes on all ranks of a step (the gathered similarity matrix needs them), and no
+    # step wasted on a dataset's short last batch (one row: loss 0, no negatives) in any world size.
+    args.dataloader_drop_last = True
+    args.multi_dataset_batch_sampler = functools.partial(
+        StepAlignedBatchSampler, num_processes=world_size, mode=config.multi_dataset_sampler
     )
+    # GradCache splits the batch into mini-batches at the price of one extra forward pass; when one mini-batch
+    # holds the whole batch, plain MNRL computes the same loss and gradients without it.
+    loss: torch.nn.Module
+    if config.mini_batch_size >= config.batch_size:
+        loss = MultipleNegativesRankingLoss(
+            model, scale=1.0 / config.temperature, gather_across_devices=world_size > 1
+        )
+    else:
+        loss = CachedMultipleNegativesRankingLoss(
+            model,
+            scale=1.0 / config.temperature,
+            mini_batch_size=config.mini_batch_size,
+            gather_across_devices=world_size > 1,
+        )
     losses: list[float] = []
+    step_datasets: list[str] = []
 
     class _Losses(TrainerCallback):
         def on_log(self, args: Any, state: Any, control: Any, logs: Any = None, **kwargs: Any) -> None:
             if logs and "loss" in logs:
                 losses.append(float(logs["loss"]))
 
-    trainer = SentenceTransformerTrainer(
-        model=model, args=args, train_dataset=train_data, loss=loss, callbacks=[_Losses()]
+    class _Trainer(SentenceTransformerTrainer):
+        def compute_loss(self, model: Any, inputs: Any, *args: Any, **kwargs: Any) -> Any:
+            if model.training and "dataset_name" in inputs:
+                name = inputs["dataset_name"]
+                step_datasets.append(str(name if isinstance(name, str) else name[0]))
+            return super().compute_loss(model, inputs, *args, **kwargs)
+
+    trainer = _Trainer(
+        model=model,
+        args=args,
+        train_dataset=train_data,
+        loss=loss,
+        callbacks=[_Losses(), *callbacks],
     )
-    trainer.train()
+    checkpoint = get_last_checkpoint(str(out)) if config.resume and out.is_dir() else None
+    if config.resume and checkpoint is None:
+        logger.warning("resume: no checkpoint-<step> folder in %s; training from the start", out)
+    elif checkpoint is not None:
+        logger.info("Resuming from %s", checkpoint)
+        _warn_on_changed_config(out / "training_config.yaml", saved)
+    if trainer.is_world_process_zero():
+        out.mkdir(parents=True, exist_ok=True)
+        (out / "training_config.yaml").write_text(resolved, encoding="utf-8")
+    trainer.train(resume_from_checkpoint=checkpoint)
     final = out / "final"
-    model.prompts = dict(config.prompts)
-    model.save(str(final))
-    (final / "training_config.yaml").write_text(resolved, encoding="utf-8")
-    logger.info("Trained %s for %d steps; saved %s", config.base_model, trainer.state.global_step, final)
-    return TrainResult(final, tuple(losses))
+    if trainer.is_world_process_zero():
+        model.prompts = dict(config.prompts)
+        model.save(str(final))
+        (final / "training_config.yaml").write_text(resolved, encoding="utf-8")
+        logger.info(
+            "Trained %s for %d steps on %d process(es); saved %s",
+            config.base_model,
+            trainer.state.global_step,
+            world_size,
+            final,
+        )
+    trainer.accelerator.wait_for_everyone()
+    return TrainResult(
+        final,
+        tuple(losses),
+        global_step=int(trainer.state.global_step),
+        step_datasets=tuple(step_datasets),
+        world_size=world_size,
+        resumed_from=Path(checkpoint) if checkpoint else None,
+    )
