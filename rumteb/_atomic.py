@@ -34,7 +34,7 @@ def write_with(path: Path, fill: Callable[[Path], object]) -> None:
     except BaseException:
         temp.unlink(missing_ok=True)
         raise
-    _fsync_folder(path.parent)
+    fsync_folder(path.parent)
 
 
 def write_bytes(path: Path, data: bytes) -> None:
@@ -51,13 +51,17 @@ def write_text(path: Path, text: str) -> None:
     write_bytes(path, text.encode("utf-8"))
 
 
-def _fsync_folder(folder: Path) -> None:
-    """Make the rename itself durable (POSIX; folders cannot be opened on Windows)."""
-    if os.name != "posix":
+def fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable. Skipped where folders cannot be opened (Windows) or a filesystem
+    refuses fsync on them: the rename itself is atomic either way."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
         return
-    fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
+    except OSError:
+        pass
     finally:
         os.close(fd)
 

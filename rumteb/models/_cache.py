@@ -23,6 +23,8 @@ from pathlib import Path
 
 import numpy as np
 
+from rumteb._atomic import fsync_folder
+
 logger = logging.getLogger(__name__)
 
 KEY_BYTES = 32
@@ -80,19 +82,7 @@ class DiskStore:
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, target)
-        self._fsync_folder()
-
-    def _fsync_folder(self) -> None:
-        try:
-            fd = os.open(self.folder, os.O_RDONLY)
-        except OSError:  # platforms without directory handles
-            return
-        try:
-            os.fsync(fd)
-        except OSError:
-            pass  # some filesystems refuse fsync on directories; the rename itself is still atomic
-        finally:
-            os.close(fd)
+        fsync_folder(self.folder)
 
     def refresh(self) -> None:
         """Index segments written since the last look (by this or another process)."""
