@@ -35,13 +35,22 @@ def parse_device(value: str | None) -> str | list[str] | None:
     return normalize_device(value, "The '--device' option")
 
 
-def weights_fingerprint(folder: Path) -> str:
-    """A 40-hex content hash of a model folder's weight files (names and bytes), used as its revision."""
-    digest = hashlib.sha256()
+def _weight_files(folder: Path) -> list[Path]:
+    """The weight files of a model folder, sorted.
+
+    Raises:
+        ValueError: There are none.
+    """
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in _WEIGHT_SUFFIXES)
     if not files:
         raise ValueError(f"The model folder {str(folder)!r} has no weight files (*.safetensors or *.bin).")
-    for path in files:
+    return files
+
+
+def weights_fingerprint(folder: Path) -> str:
+    """A 40-hex content hash of a model folder's weight files (names and bytes), used as its revision."""
+    digest = hashlib.sha256()
+    for path in _weight_files(folder):
         digest.update(path.relative_to(folder).as_posix().encode())
         with path.open("rb") as handle:
             for block in iter(lambda: handle.read(1 << 20), b""):
@@ -118,7 +127,7 @@ def load_model(
     if local:
         from rumteb.models._loading import check_weights_format
 
-        weights_fingerprint(path)  # a folder without weights fails here, for either encoder
+        _weight_files(path)  # a folder without weights fails here, for either encoder (hashed once, later)
         check_weights_format(path, allow_pickle, spec)
     else:
         _check_model_id(spec)
