@@ -20,19 +20,28 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 TASKS = ("TERRa", "RUParaPhraserSTS", "CEDRClassification")
 
 
-def _rows(path: Path) -> list[dict[str, Any]]:
+def read_rows(path: Path) -> list[dict[str, Any]]:
+    """The rows of a JSON Lines file."""
     with path.open(encoding="utf-8") as handle:
         return [json.loads(line) for line in handle if line.strip()]
 
 
-def _write(folder: Path, splits: dict[str, datasets.Dataset]) -> None:
-    lines = ["---", "configs:", "- config_name: default", "  data_files:"]
-    for split, dataset in splits.items():
-        rel = f"data/{split}-00000-of-00001.parquet"
-        (folder / "data").mkdir(parents=True, exist_ok=True)
-        dataset.to_parquet(str(folder / rel))
-        lines += [f"  - split: {split}", f"    path: {rel}"]
-    lines += ["---", "", "Rebuilt from ../shared/data by benchmarks/real_mirror.py.", ""]
+def write_configs(
+    folder: Path,
+    configs: dict[str, dict[str, datasets.Dataset | list[dict[str, Any]]]],
+    note: str = "Rebuilt from ../shared/data by benchmarks/real_mirror.py.",
+) -> None:
+    """A Hub-layout dataset folder: one parquet file per (config, split), named in the README's YAML ``configs``."""
+    lines = ["---", "configs:"]
+    for config, splits in configs.items():
+        lines += [f"- config_name: {config}", "  data_files:"]
+        for split, data in splits.items():
+            rel = f"{config}/{split}-00000-of-00001.parquet"
+            (folder / config).mkdir(parents=True, exist_ok=True)
+            dataset = data if isinstance(data, datasets.Dataset) else datasets.Dataset.from_list(data)
+            dataset.to_parquet(str(folder / rel))
+            lines += [f"  - split: {split}", f"    path: {rel}"]
+    lines += ["---", "", note, ""]
     (folder / "README.md").write_text("\n".join(lines), encoding="utf-8")
 
 
@@ -43,16 +52,16 @@ def build(out: Path, shared: Path) -> list[str]:
     src = shared / "rumteb"
     terra = [
         {"sentence1": r["sentence1"], "sentence2": r["sentence2"], "labels": int(r["label"])}
-        for r in _rows(src / "TERRa" / "dev.jsonl")
+        for r in read_rows(src / "TERRa" / "dev.jsonl")
     ]
     para = [
         {"id": r["id"], "text_1": r["sentence1"], "text_2": r["sentence2"], "class": int(r["score"])}
-        for r in _rows(src / "RUParaPhraserSTS" / "test.jsonl")
+        for r in read_rows(src / "RUParaPhraserSTS" / "test.jsonl")
     ]
     cedr = {
         split: [
             {"text": r["text"], "label": list(r["label"])}
-            for r in _rows(src / "CEDRClassification" / f"{split}.jsonl")
+            for r in read_rows(src / "CEDRClassification" / f"{split}.jsonl")
         ]
         for split in ("train", "test")
     }
@@ -68,7 +77,7 @@ def build(out: Path, shared: Path) -> list[str]:
     }
     for name, splits in payload.items():
         path = rumteb.get_task(name).metadata.dataset["path"]
-        _write(out.joinpath(*path.split("/")), splits)
+        write_configs(out.joinpath(*path.split("/")), {"default": splits})
     return list(payload)
 
 

@@ -38,8 +38,6 @@ import time
 from pathlib import Path
 from typing import Any
 
-import datasets
-
 REPO_ROOT = Path(__file__).resolve().parents[1]
 EXACT = ("TERRa", "RUParaPhraserSTS", "CEDRClassification")
 UPSTREAM = (
@@ -80,29 +78,6 @@ json.dump({"scores": scores, "seconds": time.perf_counter() - start}, open(out, 
 )
 
 
-def _rows(path: Path) -> list[dict[str, Any]]:
-    with path.open(encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle if line.strip()]
-
-
-def _write(folder: Path, configs: dict[str, dict[str, list[dict[str, Any]]]]) -> None:
-    lines = ["---", "configs:"]
-    for config, splits in configs.items():
-        lines += [f"- config_name: {config}", "  data_files:"]
-        for split, rows in splits.items():
-            rel = f"{config}/{split}-00000-of-00001.parquet"
-            (folder / config).mkdir(parents=True, exist_ok=True)
-            datasets.Dataset.from_list(rows).to_parquet(str(folder / rel))
-            lines += [f"  - split: {split}", f"    path: {rel}"]
-    lines += [
-        "---",
-        "",
-        "Rebuilt from ../shared/data by benchmarks/ruMTEB_slice.py (upstream, not ruMTEB splits).",
-        "",
-    ]
-    (folder / "README.md").write_text("\n".join(lines), encoding="utf-8")
-
-
 def build_mirror(out: Path, shared: Path) -> list[str]:
     """The exact slices (benchmarks/real_mirror.py) plus the upstream real slices; returns the task names."""
     sys.path.insert(0, str(Path(__file__).parent))
@@ -114,12 +89,12 @@ def build_mirror(out: Path, shared: Path) -> list[str]:
     src = shared / "rumteb"
 
     def text_label(path: Path) -> list[dict[str, Any]]:
-        return [{"text": r["text"], "label": r["label"]} for r in _rows(path)]
+        return [{"text": r["text"], "label": r["label"]} for r in real_mirror.read_rows(path)]
 
     sts = {
         split: [
             {k: r[k] for k in ("sentence1", "sentence2", "score")}
-            for r in _rows(src / "RuSTSBenchmarkSTS" / f"{split}.jsonl")
+            for r in real_mirror.read_rows(src / "RuSTSBenchmarkSTS" / f"{split}.jsonl")
         ]
         for split in ("test", "validation")
     }
@@ -144,23 +119,27 @@ def build_mirror(out: Path, shared: Path) -> list[str]:
             "corpus": {
                 "test": [
                     {"id": r["_id"], "title": r.get("title", ""), "text": r["text"]}
-                    for r in _rows(ria / "toy20_corpus.jsonl")
+                    for r in real_mirror.read_rows(ria / "toy20_corpus.jsonl")
                 ]
             },
             "queries": {
-                "test": [{"id": r["_id"], "text": r["text"]} for r in _rows(ria / "toy20_queries.jsonl")]
+                "test": [
+                    {"id": r["_id"], "text": r["text"]}
+                    for r in real_mirror.read_rows(ria / "toy20_queries.jsonl")
+                ]
             },
             "default": {
                 "test": [
                     {"query-id": r["query_id"], "corpus-id": r["doc_id"], "score": int(r["score"])}
-                    for r in _rows(ria / "toy20_qrels.jsonl")
+                    for r in real_mirror.read_rows(ria / "toy20_qrels.jsonl")
                 ]
             },
         },
     }
     for name, configs in payload.items():
         path = rumteb.get_task(name).metadata.dataset["path"]
-        _write(out.joinpath(*path.split("/")), configs)
+        note = "Rebuilt from ../shared/data by benchmarks/ruMTEB_slice.py (upstream, not ruMTEB splits)."
+        real_mirror.write_configs(out.joinpath(*path.split("/")), configs, note)
     return [*names, *payload]
 
 
