@@ -19,6 +19,10 @@ Runs, each a fresh process so that start-up and model loading count, in this ord
   (c) the same command into another new output folder, C filled by (b) (warm embedding cache: nothing encoded);
   (d) the same command as (c) again, into (c)'s output folder: mteb's result cache answers (nothing evaluated).
 
+With ``--ab-threads N``, N rounds follow of warm runs into new output folders, alternating ``--evaluator-threads 0``
+(scikit-learn's and numpy/scipy's BLAS and OpenMP pools at their default size, beside torch's) and the default
+``--evaluator-threads 1``: the thread-pool oversubscription on few cores, measured under the same load.
+
 Ratios printed: (a)/(b) (rumteb cold vs mteb), (b)/(c) (warm embedding cache vs cold) and (b)/(d). Scores of (a),
 (b) and (c) are printed side by side: (b) and (c) must be equal; (a) differs from (b) only by the precision (bf16 on
 a CPU with AMX, else fp32). The target "warm re-run >= 20x faster than cold" is measured as (b)/(c); with a small
@@ -30,7 +34,9 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -186,6 +192,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=REPO_ROOT.parent / "shared" / "data")
     parser.add_argument("--exact-only", action="store_true", help="only the three exact ruMTEB slices")
     parser.add_argument("--json", type=Path, default=None, help="also write the numbers here")
+    parser.add_argument(
+        "--no-mteb",
+        action="store_true",
+        help="skip run (a), mteb.evaluate (the slowest; ratios to it are n/a)",
+    )
+    parser.add_argument(
+        "--ab-threads",
+        type=int,
+        default=0,
+        metavar="N",
+        help="then N rounds of warm runs, alternating --evaluator-threads 0 (the evaluators' BLAS/OpenMP pools "
+        "left at their default size) and the default 1, each into a new output folder",
+    )
     args = parser.parse_args(argv)
 
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1"}
@@ -204,16 +223,24 @@ def main(argv: list[str] | None = None) -> int:
         load_1 = os.getloadavg()[0]
         seconds: dict[str, float] = {}
         baseline_out = work / "baseline.json"
-        seconds["a"] = _timed(
-            [sys.executable, "-c", _BASELINE, str(model), str(mirror), str(baseline_out), *names], env
-        )
+        if not args.no_mteb:
+            seconds["a"] = _timed(
+                [sys.executable, "-c", _BASELINE, str(model), str(mirror), str(baseline_out), *names], env
+            )
         rumteb_cli = [sys.executable, "-m", "rumteb.cli", "run", "-m", str(model), "-t", *names]
         rumteb_cli += ["--data-dir", str(mirror), "--device", "cpu", "--cache-dir", str(work / "cache")]
         seconds["b"] = _timed([*rumteb_cli, "--output-folder", str(work / "cold")], env)
         seconds["c"] = _timed([*rumteb_cli, "--output-folder", str(work / "warm")], env)
         seconds["d"] = _timed([*rumteb_cli, "--output-folder", str(work / "warm")], env)
+        ab: dict[str, list[float]] = {"pools as they are (0)": [], "pools at 1 thread (default)": []}
+        for round_ in range(args.ab_threads):
+            for label, threads in zip(ab, ("0", "1"), strict=True):
+                folder = work / f"ab-{threads}-{round_}"
+                run = [*rumteb_cli, "--output-folder", str(folder), "--evaluator-threads", threads]
+                ab[label].append(_timed(run, env))
         load_2 = os.getloadavg()[0]
-        baseline = json.loads(baseline_out.read_text())
+        nan = {"scores": dict.fromkeys(names, float("nan"))}
+        baseline = nan if args.no_mteb else json.loads(baseline_out.read_text())
         cold, warm = _stored_scores(work / "cold"), _stored_scores(work / "warm")
 
     report = {
@@ -226,14 +253,15 @@ def main(argv: list[str] | None = None) -> int:
         "load_average": [round(load_1, 2), round(load_2, 2)],
         "seconds": {k: round(v, 2) for k, v in seconds.items()},
         "ratios": {
-            "mteb/rumteb_cold": round(seconds["a"] / seconds["b"], 2),
+            "mteb/rumteb_cold": round(seconds.get("a", math.nan) / seconds["b"], 2),
             "cold/warm_cache": round(seconds["b"] / seconds["c"], 2),
             "cold/results_reused": round(seconds["b"] / seconds["d"], 2),
         },
         "scores": {n: {"mteb": baseline["scores"][n], "cold": cold[n], "warm": warm[n]} for n in names},
+        "evaluator_threads_ab": {k: [round(v, 2) for v in times] for k, times in ab.items()},
     }
     print(f"model {args.model}, {len(names)} tasks, {report['date']}, load {load_1:.2f} -> {load_2:.2f}")
-    print(f"(a) mteb.evaluate + sentence-transformers fp32 batch 32: {seconds['a']:7.1f} s")
+    print(f"(a) mteb.evaluate + sentence-transformers fp32 batch 32: {seconds.get('a', math.nan):7.1f} s")
     print(f"(b) rumteb run, cold embedding cache:                     {seconds['b']:7.1f} s")
     print(f"(c) rumteb run, warm embedding cache:                     {seconds['c']:7.1f} s")
     print(f"(d) rumteb run again, results reused:                     {seconds['d']:7.1f} s")
@@ -243,6 +271,10 @@ def main(argv: list[str] | None = None) -> int:
     for name, row in report["scores"].items():
         mark = "" if name in EXACT else "  (upstream data, not the ruMTEB split)"
         print(f"{name:34s} {row['mteb']:9.4f} {row['cold']:9.4f} {row['warm']:9.4f}{mark}")
+    for label, times in ab.items():
+        if times:
+            shown = ", ".join(f"{t:.1f}" for t in times)
+            print(f"warm run, evaluator {label}: median {statistics.median(times):6.1f} s ({shown})")
     if args.json:
         args.json.write_text(json.dumps(report, indent=2))
     return 0

@@ -40,11 +40,15 @@ class EncodeGuard:
         self.truncated = 0
         self.texts = 0
         self._limit = _max_tokens(model)
+        from rumteb._speed import SpeedMeter
+
+        self.speed = SpeedMeter(model)
 
     def reset(self) -> None:
-        """Start counting truncated texts for a new task."""
+        """Start counting truncated texts (and encode throughput) for a new task."""
         self.truncated = 0
         self.texts = 0
+        self.speed.reset()
 
     @contextmanager
     def installed(self) -> Iterator[None]:
@@ -63,9 +67,10 @@ class EncodeGuard:
                 self._check_inputs(texts, where)
                 if not counts_itself:
                     self._count_truncated(texts, task_metadata, kwargs.get("prompt_type"))
-            output = original(
-                inputs, task_metadata=task_metadata, hf_split=hf_split, hf_subset=hf_subset, **kwargs
-            )
+            with self.speed.measure(texts, _prompt(model, task_metadata, kwargs.get("prompt_type"))):
+                output = original(
+                    inputs, task_metadata=task_metadata, hf_split=hf_split, hf_subset=hf_subset, **kwargs
+                )
             # rumteb's encoder counts while tokenizing: no second tokenizer pass
             if counts_itself and texts is not None:
                 self.texts += len(texts)

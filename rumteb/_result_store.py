@@ -15,6 +15,7 @@ import json
 import logging
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -162,6 +163,7 @@ class SafeResultCache(mteb.ResultCache):
                 "version": _get_package_versions(),
                 "encode_kwargs": json.loads(json.dumps(encode_kwargs, default=str)) if encode_kwargs else {},
                 "subsets": sorted({entry.get("hf_subset", "default") for entry in scores}),
+                **({"rumteb": self.run_settings_extra()} if self.run_settings_extra is not None else {}),
             }
             for split, scores in task_result.scores.items()
         ]
@@ -187,6 +189,9 @@ class SafeResultCache(mteb.ResultCache):
         _atomic.write_text(path.with_suffix(SIDECAR_SUFFIX), json.dumps(record, indent=2, sort_keys=True))
 
     _definitions: dict[str, dict[str, Any]]
+    #: Called as each task is saved; its dict goes into the task's run-settings entries under "rumteb" (model
+    #: size, device, precision, encode throughput: see `rumteb._speed`).
+    run_settings_extra: Callable[[], dict[str, Any]] | None = None
 
     def __init__(self, cache_path: Path | str) -> None:
         try:

@@ -7,6 +7,7 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 from rumteb import __version__
 
@@ -36,9 +37,11 @@ def build_parser() -> argparse.ArgumentParser:
     _add_run_parser(commands)
     _add_table_parser(commands)
     from rumteb import cards, compare, plot
+    from rumteb import check as leaderboard_check
 
     compare.register_cli(commands)
     plot.register_cli(commands)
+    leaderboard_check.register_cli(commands)
     cards.register_cli(commands)
     from rumteb.models import recipe_cli
 
@@ -159,6 +162,30 @@ def _add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
         "re-run, or another task with the same texts, encodes nothing again",
     )
     fast.add_argument(
+        "--max-memory",
+        default=None,
+        metavar="SIZE",
+        help="host memory budget of a retrieval corpus chunk (4GiB, 512MiB, ...): the corpus streams through in "
+        "chunks of this size, scored against every query and merged into each query's top-k, so memory does not "
+        "grow with the corpus (default: a quarter of the free memory, at most 512MiB; not capped with --engine ray, "
+        "where each chunk is one Ray job that starts its actors)",
+    )
+    fast.add_argument(
+        "--engine",
+        choices=["local", "ray"],
+        default="local",
+        help="local (default): this process, one worker process per device; ray: encode as a Ray Data job on an "
+        "actor pool (one actor per GPU of the cluster with --device cuda, one per entry of a --device list such "
+        'as cpu,cpu); needs pip install "rumteb[ray]"',
+    )
+    fast.add_argument(
+        "--ray-address",
+        default=None,
+        metavar="ADDR",
+        help="the Ray cluster to join with --engine ray (auto, host:6379, ray://host:10001); default: "
+        "$RAY_ADDRESS, else a new local cluster",
+    )
+    fast.add_argument(
         "--pooling",
         choices=["cls", "mean", "max", "lasttoken"],
         default=None,
@@ -195,12 +222,20 @@ def _add_run_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser
     run.add_argument(
         "--prediction-folder", type=Path, default=None, help="also save per-example predictions here"
     )
+    run.add_argument(
+        "--evaluator-threads",
+        type=int,
+        default=1,
+        metavar="N",
+        help="threads of the evaluators' BLAS and OpenMP pools (scikit-learn, numpy, scipy) while torch keeps "
+        "its own (default 1: the pools do not oversubscribe the cores; 0 leaves them as they are)",
+    )
     run.set_defaults(handler=_cmd_run)
 
 
 def _cmd_run(args: argparse.Namespace) -> int:
     import rumteb
-    from rumteb.runner import TaskOutcome, load_model, parse_device, read_prompts, run_tasks
+    from rumteb.runner import parse_device, read_prompts
 
     if args.batch_size < 1:
         raise ValueError(f"The '--batch-size' option must be a positive int. Got {args.batch_size} instead.")
@@ -209,6 +244,15 @@ def _cmd_run(args: argparse.Namespace) -> int:
             f"The '--max-tokens-per-batch' option must be a positive int. Got {args.max_tokens_per_batch} instead."
         )
     device = parse_device(args.device)
+    if args.max_memory is not None:
+        from rumteb.models._memory import parse_size
+
+        parse_size(args.max_memory)  # a bad size fails before anything loads
+    if args.ray_address is not None and args.engine != "ray":
+        raise ValueError(
+            f"The '--ray-address' option applies to --engine ray only. Got {args.ray_address!r} with --engine "
+            f"{args.engine}; add --engine ray or drop --ray-address."
+        )
     from rumteb._result_store import check_output_folder
 
     check_output_folder(args.output_folder)  # before loading anything: fail in seconds, not after the model
@@ -217,8 +261,28 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         tasks = rumteb.get_tasks(benchmark=args.benchmark or "ruMTEB", data_dir=args.data_dir)
     prompts = read_prompts(args.prompts) if args.prompts else None
+    from rumteb._console import evaluator_threads, quiet
+
+    if args.evaluator_threads < 0:
+        raise ValueError(
+            f"The '--evaluator-threads' option must be 0 or a positive int. Got {args.evaluator_threads} instead."
+        )
+    with quiet(args.verbose), evaluator_threads(args.evaluator_threads):
+        return _run_quietly(args, tasks, device, prompts)
+
+
+def _run_quietly(
+    args: argparse.Namespace, tasks: list[Any], device: Any, prompts: dict[str, str] | None
+) -> int:
+    from functools import partial
+
+    from rumteb._console import check_data_sources
+    from rumteb.runner import TaskOutcome, load_model, run_tasks
+
+    # every task's data is checked once the arguments are, before the model loads: fail in seconds
     model = load_model(
         args.model,
+        before_loading=partial(check_data_sources, tasks),
         device=device,
         encoder=args.encoder,
         prompts=prompts,
@@ -230,37 +294,43 @@ def _cmd_run(args: argparse.Namespace) -> int:
         pooling=args.pooling,
         trust_remote_code=args.trust_remote_code,
         allow_pickle=args.allow_pickle,
+        max_memory=args.max_memory,
+        engine=args.engine,
+        ray_address=args.ray_address,
     )
     meta = model.mteb_model_meta
     sys.stderr.write(
         f"Evaluating {meta.name} (revision {meta.revision}) on {len(tasks)} tasks with {_describe(model)}\n"
     )
     width = max(len(t.metadata.name) for t in tasks)
-    from tqdm.auto import tqdm
+    done = 0
 
-    # A bar over tasks (shown on a terminal only) and one line per finished task with its main score and time.
-    with tqdm(total=len(tasks), desc="ruMTEB", unit="task", file=sys.stderr, disable=None) as bar:
+    # One line per finished task with its main score and time; on a terminal, a progress bar per encode call.
+    def report(outcome: TaskOutcome) -> None:
+        nonlocal done
+        done += 1
+        line = (
+            f"  [{done}/{len(tasks)}] {outcome.task:<{width}}  {outcome.main_score_name} = {outcome.score:.4f}  "
+            f"({outcome.seconds:.1f} s)"
+        )
+        if outcome.rerun_reason:
+            line += f"  [re-run: the stored result did not match: {outcome.rerun_reason}]"
+        sys.stderr.write(line + "\n")
 
-        def report(outcome: TaskOutcome) -> None:
-            line = f"  {outcome.task:<{width}}  {outcome.main_score_name} = {outcome.score:.4f}  ({outcome.seconds:.1f} s)"
-            if outcome.rerun_reason:
-                line += f"  [re-run: the stored result did not match: {outcome.rerun_reason}]"
-            tqdm.write(line, file=sys.stderr)
-            bar.update(1)
-
-        try:
-            outcomes = run_tasks(
-                model,
-                tasks,
-                output_folder=args.output_folder,
-                overwrite_strategy=args.overwrite_strategy,
-                batch_size=args.batch_size,
-                prediction_folder=args.prediction_folder,
-                on_task_done=report,
-            )
-        finally:
-            if callable(getattr(model, "close", None)):
-                model.close()  # rumteb's encoder: stop its worker processes
+    try:
+        outcomes = run_tasks(
+            model,
+            tasks,
+            output_folder=args.output_folder,
+            overwrite_strategy=args.overwrite_strategy,
+            batch_size=args.batch_size,
+            prediction_folder=args.prediction_folder,
+            on_task_done=report,
+            show_progress_bar=sys.stderr.isatty(),
+        )
+    finally:
+        if callable(getattr(model, "close", None)):
+            model.close()  # rumteb's encoder: stop its worker processes
     stats = getattr(model, "stats", None)
     if isinstance(stats, dict):
         sys.stderr.write(
@@ -277,7 +347,8 @@ def _describe(model: object) -> str:
     from rumteb.models.encoder import Encoder
 
     if isinstance(model, Encoder):
-        return f"rumteb's encoder ({model.precision} on {', '.join(model.devices)})"
+        where = ", ".join(model.devices) + (" through Ray" if model.engine == "ray" else "")
+        return f"rumteb's encoder ({model.precision} on {where})"
     if type(model).__name__ == "SentenceTransformerEncoderWrapper":
         return "sentence-transformers (fp32, as mteb)"
     return type(model).__name__
@@ -305,15 +376,31 @@ def _add_table_parser(commands: argparse._SubParsersAction[argparse.ArgumentPars
     )
     table.add_argument("--format", choices=["md", "csv", "json", "latex"], default="md", help="default md")
     table.add_argument("--skip-invalid", action="store_true", help="skip unreadable result files (reported)")
+    table.add_argument(
+        "--columns",
+        default="",
+        metavar="GROUPS",
+        help="add column groups, comma-separated: size (Params(M), Dim: from rumteb run, model_meta.json or "
+        "mteb's registry) and speed (Texts/s, Tokens/s, Device: measured by rumteb run while encoding; compare "
+        "only runs on the same hardware)",
+    )
     table.set_defaults(handler=_cmd_table)
 
 
 def _cmd_table(args: argparse.Namespace) -> int:
-    from rumteb import results
+    from rumteb import costs, results
 
+    groups = costs.parse_columns(args.columns)
     models = results.load_results(args.paths, errors="skip" if args.skip_invalid else "raise")
     rows = results.summary_table(models, args.benchmark)
+    for row, model in zip(rows, models, strict=True):
+        row.update(costs.cost_columns(costs.model_costs(model), groups) if groups else {})
     notes = results.table_notes(models, args.benchmark)
+    if "speed" in groups:
+        notes.append(
+            "Texts/s, Tokens/s: measured by rumteb run while encoding, on the Device shown (n/a: not run by "
+            "rumteb run); compare speeds measured on one machine only."
+        )
     embed = args.format in ("md", "latex")
     sys.stdout.write(results.format_table(rows, args.format, notes=notes if embed else ()))
     if not embed:
@@ -445,6 +532,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         if isinstance(err, OSError) and type(err).__name__ == "ResultWriteError":
             message = err.strerror  # names the folder already; the errno prefix adds nothing
+        if (
+            args.verbose
+        ):  # -v: the traceback, with the chained cause (the datasets or pyarrow error behind it)
+            import traceback
+
+            traceback.print_exc(file=sys.stderr)
         sys.stderr.write(f"rumteb: error: {message}\n")
         return 1
     except KeyboardInterrupt:

@@ -46,8 +46,45 @@ class RevisionMismatchError(DataError):
     """The mirror holds another revision of the dataset than the task pins."""
 
 
-class ManifestError(DataError):
+class MirrorReadError(DataError):
+    """A mirror file that cannot be read (truncated, corrupt, missing, not what the manifest records), a card whose
+    YAML does not parse, or a loaded dataset without a split the task needs. The message is one line: the task,
+    the file, the folder, the cause, and the commands that fix it (see `cannot_read`)."""
+
+
+class ManifestError(MirrorReadError):
     """A manifest that cannot be read, or a file that differs from its manifest."""
+
+
+def cannot_read(
+    task: str, files: str | Sequence[str], folder: Path, cause: object, root: Path | None = None
+) -> str:
+    """The one-line message of a mirror that cannot be read, ending with the fix.
+
+    Args:
+        task: The task (or dataset id) being loaded.
+        files: The file(s) to blame, relative to ``folder``; more than three are cut to ``a, b, c and N more``.
+        folder: The dataset folder ``DATA_DIR/<org>/<name>``.
+        cause: What went wrong (an exception or text); collapsed to one line and cut to 300 characters.
+        root: The mirror ``DATA_DIR`` (default: two levels above ``folder``).
+
+    Example:
+        >>> cannot_read("TERRa", "README.md", Path("/m/mteb/TERRa"), "bad YAML")  # doctest: +SKIP
+        'TERRa: cannot read README.md in /m/mteb/TERRa (bad YAML). Run "rumteb data verify /m"; re-pull with ...'
+    """
+    names = [files] if isinstance(files, str) else list(files)
+    named = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    text = " ".join(str(cause).replace(f"{folder}{os.sep}", "").split()) or type(cause).__name__
+    if isinstance(cause, BaseException) and type(cause).__name__ not in text:
+        text = f"{type(cause).__name__}: {text}"
+    if len(text) > 300:
+        text = text[:297] + "..."
+    base = root if root is not None else folder.parent.parent
+    which = f"--tasks {task}" if "/" not in task else "--benchmark ruMTEB"
+    return (
+        f'{task}: cannot read {named} in {folder} ({text}). Run "rumteb data verify {base}"; re-pull with '
+        f'"rumteb data pull {which} --to {base}".'
+    )
 
 
 def resolve_data_dir(data_dir: str | os.PathLike[str] | None) -> Path | None:
@@ -101,7 +138,9 @@ def local_dataset_dir(dataset: Mapping[str, Any], root: Path, task_name: str | N
     Raises:
         MissingDataError: The dataset folder is missing (the message names the ``rumteb data pull`` command).
         RevisionMismatchError: The manifest records another revision.
-        ManifestError: The manifest is unreadable, or a file is missing or has another size than recorded.
+        ManifestError: The manifest is unreadable, or a file is missing, not listed, or has another size or
+            sha256 than recorded. Files are hashed only when their (size, mtime, ctime, inode) changed since
+            they last matched (see `rumteb._mirror_checks.check_against_manifest`).
     """
     repo_id, revision = dataset["path"], dataset["revision"]
     folder = dataset_folder(root, repo_id)
@@ -120,20 +159,19 @@ def local_dataset_dir(dataset: Mapping[str, Any], root: Path, task_name: str | N
             revision,
         )
         return folder
-    manifest = read_manifest(manifest_path)
+    label = task_name or repo_id
+    try:
+        manifest = _parse_manifest(manifest_path)
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, TypeError, ValueError, KeyError) as err:
+        raise ManifestError(cannot_read(label, MANIFEST, folder, err, root)) from err
     if manifest.revision != revision:
         raise RevisionMismatchError(
             f"{str(folder)!r} holds revision {manifest.revision} of {repo_id}, but the task pins {revision}. "
             f"Pull the pinned one: 'rumteb data pull {which} --to {root}'."
         )
-    for rel, entry in manifest.files.items():
-        path = folder / rel
-        if not path.is_file():
-            raise ManifestError(f"{str(path)!r} is listed in {str(manifest_path)!r} but missing. {_REPULL}")
-        if path.stat().st_size != entry.size:
-            raise ManifestError(
-                f"{str(path)!r} has {path.stat().st_size} bytes; its manifest records {entry.size}. {_REPULL}"
-            )
+    from rumteb import _mirror_checks
+
+    _mirror_checks.check_against_manifest(folder, manifest, label, root)
     return folder
 
 
@@ -216,6 +254,15 @@ def read_manifest(path: str | os.PathLike[str]) -> Manifest:
         return _manifest_from_json(raw)
     except (TypeError, ValueError, KeyError) as err:
         raise ManifestError(f"The manifest {str(path)!r} is malformed: {err}. {_REPULL}") from err
+
+
+def _parse_manifest(path: Path) -> Manifest:
+    """`read_manifest` without the message: the caller words the error (OSError, ValueError, TypeError...)."""
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    try:
+        return _manifest_from_json(raw)
+    except KeyError as err:
+        raise ValueError(f"malformed: no field {err}") from err
 
 
 def _manifest_from_json(raw: Any) -> Manifest:

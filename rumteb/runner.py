@@ -43,7 +43,10 @@ def _weight_files(folder: Path) -> list[Path]:
     """
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in _WEIGHT_SUFFIXES)
     if not files:
-        raise ValueError(f"The model folder {str(folder)!r} has no weight files (*.safetensors or *.bin).")
+        raise ValueError(
+            f"The model folder {str(folder)!r} has no weight files (model.safetensors, or any *.safetensors or "
+            "*.bin): not a saved model, or its weights were deleted. Re-download or re-save the model."
+        )
     return files
 
 
@@ -93,18 +96,24 @@ def load_model(
     pooling: str | None = None,
     trust_remote_code: bool = False,
     allow_pickle: bool = False,
+    max_memory: str | int | None = None,
+    engine: str = "local",
+    ray_address: str | None = None,
+    before_loading: Callable[[], None] | None = None,
 ) -> Any:
     """An mteb encoder for ``spec``: a local model folder, a name in mteb's (or rumteb's) registry, or a Hub id.
 
     ``encoder="auto"`` picks rumteb's fast encoder (`rumteb.models.Encoder`) for the models rumteb registers and
     for local folders it can run (a sentence-transformers folder, or a transformers folder with ``pooling``), and
     otherwise runs the model exactly as ``mteb.evaluate`` would (mteb's loader or sentence-transformers).
-    ``precision``, ``cache_dir``, ``max_tokens_per_batch`` and ``pooling`` are settings of rumteb's encoder.
+    ``precision``, ``cache_dir``, ``max_tokens_per_batch``, ``pooling``, ``max_memory``, ``engine`` and
+    ``ray_address`` are settings of rumteb's encoder.
 
     A local folder is named ``local/<folder name>`` with a content hash of its weights as revision, so its results
     never land under mteb's ``no_model_name_available``. Weights stored only as pickle files (``*.bin``,
     ``*.pt``, ``*.ckpt``) are refused unless ``allow_pickle``; custom model code runs only with
-    ``trust_remote_code``.
+    ``trust_remote_code``. ``before_loading`` is called once the arguments are checked and before anything
+    loads (``rumteb run`` checks the tasks' data there: fail in seconds, not after the model).
 
     Raises:
         FileNotFoundError: ``spec`` looks like a path but does not exist.
@@ -125,16 +134,21 @@ def load_model(
             f"The model folder {spec!r} does not exist. Pass an existing folder or a Hub id."
         )
     if local:
-        from rumteb.models._loading import check_weights_format
+        from rumteb.models._loading import check_model_folder, check_weights_format
 
         _weight_files(path)  # a folder without weights fails here, for either encoder (hashed once, later)
         check_weights_format(path, allow_pickle, spec)
+        check_model_folder(
+            path, spec, trust_remote_code
+        )  # damaged files: one line naming the file, not a traceback
     else:
         _check_model_id(spec)
     if encoder == "auto":
         encoder = _pick_encoder(spec, path if local else None, pooling)
         logger.info("--encoder auto: using the %s encoder for %s", encoder, spec)
     if encoder == "rumteb":
+        if before_loading is not None:
+            before_loading()
         return _load_rumteb(
             spec,
             local=local,
@@ -147,12 +161,18 @@ def load_model(
             pooling=pooling,
             trust_remote_code=trust_remote_code,
             allow_pickle=allow_pickle,
+            max_memory=max_memory,
+            engine=engine,
+            ray_address=ray_address,
         )
     given = {
         "--precision": precision != "auto" and precision,
         "--cache-dir": cache_dir,
         "--max-tokens-per-batch": max_tokens_per_batch,
         "--pooling": pooling,
+        "--max-memory": max_memory,
+        "--engine ray": engine != "local" and engine,
+        "--ray-address": ray_address,
     }
     extra = [name for name, value in given.items() if value]
     if extra:
@@ -166,6 +186,8 @@ def load_model(
             f"The sentence-transformers encoder runs on one device. Got {list(device)!r}; use --encoder rumteb "
             "for several."
         )
+    if before_loading is not None:
+        before_loading()
     if local:
         model = _load_local(path, device, trust_remote_code)
     else:
@@ -218,6 +240,9 @@ def _load_rumteb(
     pooling: str | None,
     trust_remote_code: bool,
     allow_pickle: bool = False,
+    max_memory: str | int | None = None,
+    engine: str = "local",
+    ray_address: str | None = None,
 ) -> Any:
     """rumteb's encoder. A registered model (rumteb's or mteb's) keeps its registry metadata and prompts.
 
@@ -257,6 +282,9 @@ def _load_rumteb(
             prompts=prompts if prompts is not None else registered,
             trust_remote_code=trust_remote_code,
             allow_pickle=allow_pickle,
+            max_memory=max_memory,
+            engine=engine,
+            ray_address=ray_address,
         )
     except OSError as err:
         if local:
@@ -381,6 +409,7 @@ def run_tasks(
     batch_size: int = 32,
     prediction_folder: Path | None = None,
     on_task_done: Callable[[TaskOutcome], None] | None = None,
+    show_progress_bar: bool = False,
 ) -> list[TaskOutcome]:
     """Evaluate ``tasks`` one at a time through ``mteb.evaluate`` into mteb's result layout under ``output_folder``.
 
@@ -391,6 +420,7 @@ def run_tasks(
     a warning naming the difference, or refused (``never``, ``only-cache``). ``--overwrite-strategy`` keeps mteb's
     meanings otherwise. Every ``encode`` call is checked: no None among the input texts, one finite row per input,
     one dimension; texts longer than the model's limit are counted and reported once per task.
+    ``show_progress_bar`` asks the encoder for a progress bar per encode call (off by default).
 
     Raises:
         StaleResultError: A stored result does not match and ``overwrite_strategy`` is ``never``/``only-cache``.
@@ -416,6 +446,9 @@ def run_tasks(
     meta = model.mteb_model_meta
     cache = SafeResultCache(output_folder)
     guard = EncodeGuard(model)
+    from rumteb import _speed
+
+    cache.run_settings_extra = _speed.recorder(model, guard)  # size and throughput beside each result
     outcomes = []
     with guard.installed():
         for task in tasks:
@@ -440,7 +473,7 @@ def run_tasks(
                 [task],
                 cache=cache,
                 overwrite_strategy=strategy,
-                encode_kwargs={"batch_size": batch_size},
+                encode_kwargs={"batch_size": batch_size, "show_progress_bar": show_progress_bar},
                 prediction_folder=prediction_folder,
                 show_progress_bar=False,
             )

@@ -51,7 +51,9 @@ def test_run_command_on_the_benchmark(
     assert main([*argv, "--output-folder", str(tmp_path / "o"), "--device", "cpu"]) == 0
     captured = capsys.readouterr()
     score_lines = [
-        line for line in captured.err.splitlines() if re.match(r"^  \S+ +\w+ = -?\d\.\d{4}  \(", line)
+        line
+        for line in captured.err.splitlines()
+        if re.match(r"^  \[\d+/\d+\] \S+ +\w+ = -?\d\.\d{4}  \(", line)
     ]
     assert len(score_lines) == 23  # one line per task with its main score and time
     table = [line for line in captured.out.splitlines() if line.startswith("| local/tiny-bert")]

@@ -93,8 +93,11 @@ class FakeEncoder(AbsEncoder):
 
 
 def test_unknown_model_id_is_a_message_not_a_traceback(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    mirror: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    monkeypatch.setenv(
+        "RUMTEB_DATA_DIR", str(mirror)
+    )  # offline: the tasks' data is checked before the model loads
     for encoder in ("sentence-transformers", "rumteb"):
         argv = [
             "run",
@@ -209,9 +212,17 @@ def test_hub_snapshot_falls_back_to_pickles_only_with_allow_pickle(
 
 @pytest.mark.parametrize("given", [False, True])
 def test_trust_remote_code_is_passed_only_when_asked(
-    given: bool, tiny_model_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+    given: bool,
+    mirror: Path,
+    tiny_model_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     import sentence_transformers
+
+    monkeypatch.setenv(
+        "RUMTEB_DATA_DIR", str(mirror)
+    )  # offline: the tasks' data is checked before the model loads
 
     import rumteb.models.encoder as encoder_module
 

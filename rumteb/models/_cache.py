@@ -180,7 +180,8 @@ class EmbeddingStore:
     def attach_disk(self, folder: Path, settings: dict[str, object], dim: int) -> None:
         self.disk = DiskStore(folder, settings, dim)
 
-    def get(self, keys: Sequence[bytes]) -> list[np.ndarray | None]:
+    def get(self, keys: Sequence[bytes], remember: bool = True) -> list[np.ndarray | None]:
+        """Vectors from memory, else from disk (kept in memory after unless ``remember`` is False)."""
         found: list[np.ndarray | None] = []
         missing = []
         for i, key in enumerate(keys):
@@ -196,13 +197,16 @@ class EmbeddingStore:
                 if vector is not None:
                     found[i] = vector
                     self.stats["disk_hits"] += 1
-                    self._remember(keys[i], vector)
+                    if remember:
+                        self._remember(keys[i], vector)
         return found
 
-    def put(self, keys: Sequence[bytes], vectors: np.ndarray) -> None:
+    def put(self, keys: Sequence[bytes], vectors: np.ndarray, remember: bool = True) -> None:
+        """New vectors: into memory (unless ``remember`` is False) and to disk when attached."""
         self.stats["encoded"] += len(keys)
-        for key, vector in zip(keys, vectors, strict=True):
-            self._remember(key, np.array(vector, dtype=np.float32))
+        if remember:
+            for key, vector in zip(keys, vectors, strict=True):
+                self._remember(key, np.array(vector, dtype=np.float32))
         if self.disk is not None:
             self.disk.put(keys, vectors)
 

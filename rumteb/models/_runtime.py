@@ -132,7 +132,7 @@ class Runtime:
             else:
                 outs.append(vectors)
             if progress is not None:
-                progress.update(1)
+                progress.update(int(lengths.size))  # texts
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         return [o.numpy() for o in outs]

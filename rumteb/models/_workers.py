@@ -112,7 +112,7 @@ class WorkerPool:
                 raise RuntimeError(f"An encoder worker failed on batch {number}:\n{payload}")
             out[number] = payload
             if progress is not None:
-                progress(1)
+                progress(int(batches[number][1].size))  # texts
         return [o for o in out if o is not None]
 
     def close(self) -> None:

@@ -9,7 +9,9 @@ What it does differently from mteb's sentence-transformers wrapper (the scores a
 - never encodes the same (model, precision, max length, pooling, prompt, text) twice in a run, nor ever again with
   ``cache_dir``;
 - several devices: one worker process each, same output as one device;
-- retrieval: the corpus is encoded in one call and searched exactly on the device.
+- retrieval: the corpus streams through in chunks sized by a memory budget, each scored exactly against every
+  query on the device and merged into a running top-k, so memory does not grow with the corpus;
+- ``engine="ray"``: encoding runs as a Ray Data job on an actor pool (a local or a remote Ray cluster).
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from rumteb._devices import normalize_device
 from rumteb.models import _loading
 from rumteb.models._batching import plan_batches, tokenize
 from rumteb.models._cache import EmbeddingStore, content_keys, namespace_id
-from rumteb.models.prompts import resolve_prompt, validate_prompts
+from rumteb.models.prompts import folder_prompts, resolve_prompt, validate_prompts
 
 if TYPE_CHECKING:
     from mteb.abstasks.task_metadata import TaskMetadata
@@ -39,6 +41,7 @@ logger = logging.getLogger(__name__)
 __all__ = ["PRECISIONS", "Encoder"]
 
 PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+ENGINES = ("local", "ray")
 DEFAULT_MAX_TOKENS = {"cpu": 8192, "cuda": 65536}
 _ENCODE_KWARGS = ("batch_size", "show_progress_bar", "precision")
 
@@ -60,6 +63,27 @@ def _parse_devices(device: str | Sequence[str] | None) -> list[str]:
     if not devices:
         raise ValueError("The 'device' parameter of Encoder must name at least one device. Got [] instead.")
     return devices
+
+
+def _ray_devices(device: str | Sequence[str] | None) -> list[str]:
+    """Devices for the Ray engine: checked like local ones, but GPUs are the cluster's, not this machine's."""
+    if device is None:
+        return ["cuda"]
+    if isinstance(device, str | int):
+        return [normalize_device(str(device), "The 'device' parameter of Encoder")]
+    devices = [normalize_device(d, "The 'device' parameter of Encoder") for d in device]
+    if not devices:
+        raise ValueError("The 'device' parameter of Encoder must name at least one device. Got [] instead.")
+    return devices
+
+
+class _Corpus:
+    """An indexed corpus waiting for `Encoder.search`."""
+
+    def __init__(self, corpus: Any, cosine: bool, num_proc: int | None) -> None:
+        self.corpus = corpus
+        self.cosine = cosine
+        self.num_proc = num_proc
 
 
 class Encoder(AbsEncoder):
@@ -89,6 +113,16 @@ class Encoder(AbsEncoder):
         allow_pickle: Load weights stored only as pickle files (``pytorch_model.bin``, ``*.pt``, ``*.ckpt``),
             which can run code when loaded. Off: such a model is refused (`_loading.PickleWeightsError`).
         memory_cache_bytes: Size of the in-run embedding memory (least recently used entries leave first).
+            Retrieval corpora bypass it: they stream through in chunks (and to ``cache_dir`` when given).
+        max_memory: Host memory budget of one retrieval corpus chunk, in bytes or as ``"4GiB"``; the chunk's
+            size in documents follows from it and the embedding dimension. Default: a quarter of the free host
+            memory, at most 512 MiB (not capped with ``engine="ray"``: each chunk is one Ray job, which starts its
+            actors and loads the model); on CUDA also at most a quarter of the free device memory.
+        engine: ``"local"`` (this process, or one worker process per device) or ``"ray"`` (a Ray Data job on
+            an actor pool: one actor per GPU of the cluster with ``device="cuda"``, one per list entry
+            otherwise; needs ``pip install "rumteb[ray]"``).
+        ray_address: The Ray cluster to join (``"auto"``, ``"host:6379"``, ``"ray://host:10001"``). Default:
+            ``RAY_ADDRESS``, else a new local cluster.
 
     Example:
         >>> encoder = Encoder("sentence-transformers/all-MiniLM-L6-v2", device="cpu")
@@ -116,6 +150,9 @@ class Encoder(AbsEncoder):
         trust_remote_code: bool = False,
         memory_cache_bytes: int = 2 << 30,
         allow_pickle: bool = False,
+        max_memory: int | str | None = None,
+        engine: str = "local",
+        ray_address: str | None = None,
     ) -> None:
         if precision not in PRECISIONS:
             raise ValueError(
@@ -133,10 +170,28 @@ class Encoder(AbsEncoder):
             raise ValueError(
                 f"The 'max_length' parameter of Encoder must be an int >= 2. Got {max_length!r} instead."
             )
-        self.devices = _parse_devices(device)
+        if engine not in ENGINES:
+            raise ValueError(
+                f"The 'engine' parameter of Encoder must be one of {', '.join(ENGINES)}. Got {engine!r} instead."
+            )
+        if ray_address is not None and engine != "ray":
+            raise ValueError(
+                f"The 'ray_address' parameter of Encoder applies to engine='ray' only. Got {ray_address!r} with "
+                f"engine={engine!r}; pass engine='ray' or drop ray_address."
+            )
+        from rumteb.models._memory import parse_size
+
+        self.max_memory = (
+            None if max_memory is None else parse_size(max_memory, "The 'max_memory' parameter of Encoder")
+        )
+        self.engine = engine
+        self.devices = _parse_devices(device) if engine == "local" else _ray_devices(device)
         from rumteb.models._runtime import resolve_precision
 
-        self.precision = resolve_precision(precision, self.devices[0])
+        if engine == "ray" and precision == "auto" and self.devices[0].startswith("cuda"):
+            self.precision = "bf16"  # the cluster's GPUs, not this machine's (which may have none)
+        else:
+            self.precision = resolve_precision(precision, self.devices[0])
         kind = "cuda" if self.devices[0].startswith("cuda") else "cpu"
         self.max_tokens_per_batch = max_tokens_per_batch or DEFAULT_MAX_TOKENS[kind]
 
@@ -188,7 +243,10 @@ class Encoder(AbsEncoder):
             resolved.dense[-1].out_features if resolved.dense else int(config.hidden_size) * len(modes)
         )
 
-        self.model_prompts = validate_prompts(prompts if prompts is not None else resolved.prompts)
+        # given prompts must all be mteb keys; a folder's may also hold sentence-transformers names (dropped)
+        self.model_prompts = (
+            validate_prompts(prompts) if prompts is not None else folder_prompts(resolved.prompts)
+        )
         # sentence-transformers' default_prompt_name names one of the model's own prompts
         name = resolved.default_prompt_name
         self.default_prompt = resolved.prompts.get(name) if prompts is None and name else None
@@ -207,7 +265,14 @@ class Encoder(AbsEncoder):
         self._runtime: Any = None
         self._pool: Any = None
         self._search: Any = None
-        if len(self.devices) == 1:
+        self._streaming = False
+        if engine == "ray":
+            from rumteb.models._ray import RayPool
+
+            self._pool = RayPool(
+                self.spec, self.devices, self.precision, self.max_tokens_per_batch, address=ray_address
+            )
+        elif len(self.devices) == 1:
             from rumteb.models._runtime import Runtime
 
             self._runtime = Runtime(self.spec, self.devices[0], self.precision, self.max_tokens_per_batch)
@@ -287,13 +352,21 @@ class Encoder(AbsEncoder):
         return self._prompt_lengths[prompt]
 
     def encode_texts(
-        self, texts: Sequence[str], *, prompt: str | None = None, show_progress_bar: bool = False
+        self,
+        texts: Sequence[str],
+        *,
+        prompt: str | None = None,
+        show_progress_bar: bool = False,
+        remember: bool = True,
     ) -> np.ndarray:
         """Embeddings of ``texts`` (float32, one row per text, in input order), with ``prompt`` prepended.
 
         Example:
             >>> encoder.encode_texts(["мама мыла раму"], prompt="search_query: ").dtype
             dtype('float32')
+
+        ``remember=False`` keeps the new embeddings out of the in-run memory (they still go to ``cache_dir``):
+        for inputs seen once, such as a streamed retrieval corpus.
         """
         if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
             raise TypeError("The 'texts' parameter of Encoder.encode_texts must be a list of strings.")
@@ -303,18 +376,22 @@ class Encoder(AbsEncoder):
         for key in keys:
             first.setdefault(key, len(first))
         unique_keys = list(first)
-        vectors = np.zeros((len(unique_keys), self.embed_dim), dtype=np.float32)
-        cached = self.store.get(unique_keys)
+        cached = self.store.get(unique_keys, remember=remember)
         todo = [i for i, v in enumerate(cached) if v is None]
-        for i, vector in enumerate(cached):
-            if vector is not None:
-                vectors[i] = vector
+        fresh = None
         if todo:
             position = {key: i for i, key in enumerate(keys)}  # any occurrence: same text and prompt
             inputs = [(prompt or "") + texts[position[unique_keys[i]]] for i in todo]
             fresh = self._encode_unique(inputs, [unique_keys[i] for i in todo], prompt, show_progress_bar)
+            self.store.put([unique_keys[i] for i in todo], fresh, remember=remember)
+            if len(todo) == len(keys):  # all new and distinct, in input order: no copy (large corpus chunks)
+                return fresh
+        vectors = np.zeros((len(unique_keys), self.embed_dim), dtype=np.float32)
+        for i, vector in enumerate(cached):
+            if vector is not None:
+                vectors[i] = vector
+        if fresh is not None:
             vectors[todo] = fresh
-            self.store.put([unique_keys[i] for i in todo], fresh)
         return vectors[[first[k] for k in keys]] if keys else vectors
 
     def _encode_unique(
@@ -331,7 +408,12 @@ class Encoder(AbsEncoder):
         plan = plan_batches(tokens.lengths, tie_break, budget)
         batches = [tokens.gather(rows) for rows in plan]
         prompt_length = self._prompt_length(prompt) if prompt and not self.spec.include_prompt else None
-        with tqdm(total=len(batches), desc="Encoding", disable=not show_progress_bar) as bar:
+        # leave=False: the bar goes when the call ends, the console keeps one line per task
+        # counts texts, so the rate is texts/s (across all devices or Ray actors)
+        bar = tqdm(
+            total=len(inputs), desc="Encoding", unit=" texts", disable=not show_progress_bar, leave=False
+        )
+        with bar:
             if self._runtime is not None:
                 outputs = self._runtime.encode_many(batches, prompt_length, bar)
             else:
@@ -380,11 +462,14 @@ class Encoder(AbsEncoder):
             texts.extend(batch["text"])
         prompt = self.get_prompt(task_metadata, prompt_type)
         return self.encode_texts(
-            texts, prompt=prompt, show_progress_bar=bool(kwargs.get("show_progress_bar"))
+            texts,
+            prompt=prompt,
+            show_progress_bar=bool(kwargs.get("show_progress_bar")),
+            remember=not self._streaming,
         )
 
     # ------------------------------------------------------------------------------------------------------------
-    # retrieval (mteb's SearchProtocol): whole corpus in one encode call, exact top-k on the device
+    # retrieval (mteb's SearchProtocol): the corpus streams through in chunks, searched exactly on the device
 
     def index(
         self,
@@ -397,18 +482,15 @@ class Encoder(AbsEncoder):
         num_proc: int | None = None,
         **kwargs: Any,
     ) -> None:
-        """Encode the corpus once and keep it on the device (mteb's ``SearchProtocol.index``)."""
+        """Take the corpus (mteb's ``SearchProtocol.index``); it is encoded chunk by chunk during `search`."""
         from mteb.models.model_meta import ScoringFunction
         from mteb.models.search_wrappers import SearchEncoderWrapper
 
-        from rumteb.models._search import DeviceExactSearch
-
         similarity = self.mteb_model_meta.similarity_fn_name
         if similarity in (ScoringFunction.COSINE, ScoringFunction.DOT_PRODUCT):
-            backend = DeviceExactSearch(self.devices[0], cosine=similarity is ScoringFunction.COSINE)
-            self._search = SearchEncoderWrapper(self, index_backend=backend)
-        else:  # other similarities: mteb's own chunked search
-            self._search = SearchEncoderWrapper(self)
+            self._search = _Corpus(corpus, cosine=similarity is ScoringFunction.COSINE, num_proc=num_proc)
+            return
+        self._search = SearchEncoderWrapper(self)  # other similarities: mteb's own chunked search
         self._search.index(
             corpus,
             task_metadata=task_metadata,
@@ -432,11 +514,16 @@ class Encoder(AbsEncoder):
         num_proc: int | None = None,
         **kwargs: Any,
     ) -> dict[str, dict[str, float]]:
-        """Top-k documents per query (mteb's ``SearchProtocol.search``); call `index` first."""
+        """Top-k documents per query (mteb's ``SearchProtocol.search``); call `index` first.
+
+        Scores equal mteb's default search on the same embeddings (fp32; ties at the k-th place resolved as its
+        heap does). Memory: one corpus chunk (see ``max_memory``) plus queries x top-k.
+        """
         if self._search is None:
             raise ValueError("Encoder.search needs an indexed corpus: call Encoder.index first.")
-        try:
-            return self._search.search(
+        indexed, self._search = self._search, None
+        if not isinstance(indexed, _Corpus):
+            return indexed.search(
                 queries,
                 task_metadata=task_metadata,
                 hf_split=hf_split,
@@ -447,8 +534,82 @@ class Encoder(AbsEncoder):
                 num_proc=num_proc,
                 **kwargs,
             )
+        from rumteb.models import _search
+
+        where = {"task_metadata": task_metadata, "hf_split": hf_split, "hf_subset": hf_subset}
+        query_vectors = self._encode_rows(queries, "query", where, dict(encode_kwargs), num_proc)
+        query_ids = _search.id_column(queries).to_pylist()
+        ids = _search.id_column(indexed.corpus)
+        device = self.devices[0] if self.engine == "local" and self.devices[0] != "cpu" else "cpu"
+        if device.startswith("cuda") and len(self.devices) > 1:
+            device = "cpu"  # several GPUs encode; scores are computed where the vectors arrive
+        if top_ranked is not None:
+            positions, rows = _search.candidate_rows(ids, query_ids, top_ranked)
+            rerank = _search.StreamingRerank(query_vectors, positions, rows, device, indexed.cosine)
+            self._stream_corpus(indexed, rerank.add, where, dict(encode_kwargs), device)
+            results: dict[str, dict[str, float]] = {}
+            for qid, (values, picks) in zip(query_ids, rerank.top(top_k), strict=True):
+                ranked = list(top_ranked.get(qid) or [])
+                results[qid] = {ranked[i]: v for i, v in zip(picks.tolist(), values.tolist(), strict=True)}
+            return results
+        top = _search.StreamingTopK(query_vectors, top_k, _search.id_ranks(ids), device, indexed.cosine)
+        self._stream_corpus(indexed, top.add, where, dict(encode_kwargs), device)
+        values, rows = top.result()
+        width = values.shape[1]
+        hit_ids = ids.take(rows.ravel()).to_pylist() if rows.size else []
+        scores = values.ravel().tolist()
+        return {
+            qid: dict(
+                zip(hit_ids[q * width : (q + 1) * width], scores[q * width : (q + 1) * width], strict=True)
+            )
+            for q, qid in enumerate(query_ids)
+        }
+
+    def corpus_chunk_rows(self, device: str) -> int:
+        """Documents per streamed corpus chunk, from ``max_memory`` (or the default budget)."""
+        from rumteb.models._memory import chunk_rows, default_budget
+
+        return chunk_rows(
+            self.max_memory or default_budget(capped=self.engine != "ray"), self.embed_dim, device
+        )
+
+    def _encode_rows(
+        self, rows: Any, kind: str, where: dict[str, Any], encode_kwargs: dict[str, Any], num_proc: int | None
+    ) -> np.ndarray:
+        from mteb._create_dataloaders import create_dataloader
+        from mteb.types import PromptType
+
+        prompt_type = PromptType.query if kind == "query" else PromptType.document
+        loader = create_dataloader(
+            rows,
+            task_metadata=where["task_metadata"],
+            prompt_type=prompt_type,
+            num_proc=num_proc,
+            **encode_kwargs,
+        )
+        return np.asarray(self.encode(loader, prompt_type=prompt_type, **where, **encode_kwargs))
+
+    def _stream_corpus(
+        self,
+        indexed: _Corpus,
+        consume: Any,
+        where: dict[str, Any],
+        encode_kwargs: dict[str, Any],
+        device: str,
+    ) -> None:
+        from rumteb.models._memory import release_free_memory
+
+        corpus = indexed.corpus
+        size = self.corpus_chunk_rows(device)
+        logger.info("Streaming %d documents in chunks of %d", len(corpus), size)
+        self._streaming = True
+        try:
+            for start in range(0, len(corpus), size):
+                part = corpus.select(range(start, min(len(corpus), start + size)))
+                consume(self._encode_rows(part, "document", where, encode_kwargs, indexed.num_proc))
+                release_free_memory()
         finally:
-            self._search = None
+            self._streaming = False
 
     # ------------------------------------------------------------------------------------------------------------
 

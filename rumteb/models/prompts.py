@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
@@ -62,6 +63,34 @@ def validate_prompts(prompts: Mapping[str, str] | None, owner: str = "Encoder") 
     if invalid:
         raise ValueError(f"Invalid keys in the 'prompts' parameter of {owner}:\n" + "\n".join(invalid))
     return dict(resolved or {})
+
+
+def folder_prompts(prompts: Mapping[str, str] | None, owner: str = "Encoder") -> dict[str, str]:
+    """The prompts a sentence-transformers folder saved, keeping the keys mteb understands.
+
+    A saved model's prompts also hold sentence-transformers prompt names (``search_query``, ``classification``:
+    `rumteb train` saves both kinds) that name no task, task type or prompt type; they are dropped (logged), as
+    mteb's sentence-transformers wrapper drops them, so both encoders prefix the same texts.
+    """
+    if not prompts:
+        return {}
+    import warnings
+
+    from mteb.models.abs_encoder import AbsEncoder
+
+    valid = {k: v for k, v in prompts.items() if isinstance(k, str) and isinstance(v, str)}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        resolved, _ = AbsEncoder.validate_task_to_prompt_name(dict(valid), raise_for_invalid_keys=False)
+    kept = dict(resolved or {})
+    dropped = sorted(set(valid) - set(kept))
+    if dropped:
+        logging.getLogger(__name__).info(
+            "%s: the model's prompt names %s are not mteb keys; mteb does not use them",
+            owner,
+            ", ".join(dropped),
+        )
+    return kept
 
 
 def rosberta_prompts() -> dict[str, str]:

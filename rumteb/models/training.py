@@ -90,6 +90,41 @@ class DatasetConfig:
 
 
 @dataclass(frozen=True)
+class EvalConfig:
+    """ruMTEB during training (`rumteb.evaluation.RuMTEBEvaluator`), under the config's ``eval`` key.
+
+    Attributes:
+        tasks: ruMTEB task names, e.g. ``[TERRa, RUParaPhraserSTS]``.
+        every_steps: evaluate every this many optimizer steps (logged as ``eval_rumteb_<task>``, ``eval_rumteb_mean``).
+        data_dir: offline mirror of the tasks' data (default ``$RUMTEB_DATA_DIR``, else the Hub).
+    """
+
+    tasks: tuple[str, ...]
+    every_steps: int
+    data_dir: str | None = None
+
+    def __post_init__(self) -> None:
+        _check(
+            bool(self.tasks) and all(isinstance(t, str) for t in self.tasks),
+            "eval.tasks",
+            "a non-empty list of task names",
+            self.tasks,
+        )
+        _check(
+            _is_int(self.every_steps) and self.every_steps > 0,
+            "eval.every_steps",
+            "a positive integer",
+            self.every_steps,
+        )
+        _check(
+            self.data_dir is None or isinstance(self.data_dir, str),
+            "eval.data_dir",
+            "a folder",
+            self.data_dir,
+        )
+
+
+@dataclass(frozen=True)
 class TrainConfig:
     """The whole training run. See ``configs/ru-en-rosberta.yaml`` for which values are the paper's.
 
@@ -119,6 +154,7 @@ class TrainConfig:
     save_total_limit: int = 2
     resume: bool = False
     prompts: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PROMPTS))
+    eval: EvalConfig | None = None
 
     def __post_init__(self) -> None:
         _check(self.pooling in POOLING, "pooling", f"one of {', '.join(POOLING)}", self.pooling)
@@ -270,7 +306,25 @@ def config_from_dict(data: Mapping[str, Any]) -> TrainConfig:
     for name in ("temperature", "learning_rate", "warmup_ratio", "epochs"):
         if _is_int(fields.get(name)):
             fields[name] = float(fields[name])
+    if fields.get("eval") is not None:
+        fields["eval"] = _eval_from_dict(fields["eval"])
     return TrainConfig(**fields)
+
+
+def _eval_from_dict(data: Any) -> EvalConfig:
+    _check(isinstance(data, Mapping), "eval", "a mapping {tasks: [...], every_steps: N}", data)
+    _reject_unknown(data, EvalConfig, "eval")
+    fields = dict(data)
+    for required in ("tasks", "every_steps"):
+        if required not in fields:
+            raise ValueError(
+                f"The training config's 'eval' must set {required!r}, e.g. eval: {{tasks: [TERRa], every_steps: 500}}."
+            )
+    tasks = fields["tasks"]
+    tasks = [tasks] if isinstance(tasks, str) else tasks
+    _check(isinstance(tasks, list | tuple), "eval.tasks", "a list of task names", tasks)
+    fields["tasks"] = tuple(tasks)
+    return EvalConfig(**fields)
 
 
 def load_config(path: str | Path, overrides: Sequence[str] = ()) -> TrainConfig:
@@ -315,7 +369,8 @@ def config_to_dict(config: TrainConfig) -> dict[str, Any]:
         return value
 
     return {f.name: plain(getattr(config, f.name)) for f in dataclasses.fields(config)} | {
-        "datasets": [plain(dataclasses.asdict(d)) for d in config.datasets]
+        "datasets": [plain(dataclasses.asdict(d)) for d in config.datasets],
+        "eval": None if config.eval is None else plain(dataclasses.asdict(config.eval)),
     }
 
 
@@ -446,6 +501,14 @@ def train(config: TrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
     resolved = yaml.safe_dump(saved, allow_unicode=True, sort_keys=False)
 
     model = _build_model(config)
+    evaluator = None
+    if config.eval is not None:  # built before training: an unknown task or a missing mirror fails now
+        from rumteb.evaluation import RuMTEBEvaluator
+
+        evaluator = RuMTEBEvaluator(config.eval.tasks, data_dir=config.eval.data_dir)
+        from rumteb._console import check_data_sources
+
+        check_data_sources(evaluator.task_instances())
     train_data = datasets.DatasetDict({d.name: _load_dataset(d, config.seed) for d in config.datasets})
     prompts = {d.name: _column_prompts(d) for d in config.datasets}
     args = SentenceTransformerTrainingArguments(
@@ -465,6 +528,8 @@ def train(config: TrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
         save_steps=config.save_steps or 500,
         save_total_limit=config.save_total_limit,
         report_to="none",
+        eval_strategy="steps" if evaluator is not None else "no",
+        eval_steps=config.eval.every_steps if config.eval is not None else None,
         use_cpu=on_cpu,
         ddp_backend="gloo" if cpu_ddp else None,
     )
@@ -509,6 +574,7 @@ def train(config: TrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
         args=args,
         train_dataset=train_data,
         loss=loss,
+        evaluator=evaluator,
         callbacks=[_Losses(), *callbacks],
     )
     checkpoint = get_last_checkpoint(str(out)) if config.resume and out.is_dir() else None
