@@ -7,8 +7,8 @@ Method. A synthetic corpus of N documents (8-24 real Russian words each, drawn f
 (a few words of one document each; that document is the relevant one) is written as an offline mirror of
 RiaNewsRetrieval (top-k 1,000, nDCG@10). The model is a 1-layer random BERT (hidden 32, a WordPiece vocabulary
 trained on the shared data) with a Dense layer to 1,024 dimensions, so that embeddings cost what a 1024-d model's
-cost while the model costs little compute. Each run is a fresh process that prints its peak RSS (and peak CUDA
-memory on a GPU), seconds and nDCG@10:
+cost while the model costs little compute. Each run is a fresh process that prints its peak RSS (VmHWM, and peak
+CUDA memory on a GPU), seconds and nDCG@10:
 
   (a) ``mteb.evaluate(SentenceTransformer(model))``: mteb's default search (50,000-document chunks, heaps), fp32;
   (b) ``mteb.evaluate(rumteb.models.Encoder(model, precision="fp32"))``: streaming exact search, default budget;
@@ -135,16 +135,18 @@ if mode == "mteb":
 else:
     from rumteb.models import Encoder
     encoder = Encoder(model, device=extra.get("device", "cpu"), precision="fp32", **extra.get("kwargs", {}))
-def rss_mib():
+def status_mib(field):
     with open("/proc/self/status") as f:
         for line in f:
-            if line.startswith("VmRSS:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024
-loaded = rss_mib()
+loaded = status_mib("VmRSS")
 result = mteb.evaluate(encoder, [task], cache=None, show_progress_bar=False)
 (task_result,) = result.task_results
 scores = task_result.scores["test"][0]
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+# VmHWM: this process's own peak. ru_maxrss is not: after fork + exec it starts from the parent's resident size,
+# so a large parent (a test session, the corpus writer) would be reported as the child's peak.
+peak = status_mib("VmHWM")
 children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
 out = {"mode": mode, "seconds": time.perf_counter() - start, "peak_rss_mib": peak, "rss_after_load_mib": loaded,
        "children_peak_rss_mib": children, "documents": documents, "ndcg_at_10": scores["ndcg_at_10"], "map_at_1000": scores["map_at_1000"]}
