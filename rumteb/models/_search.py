@@ -40,6 +40,17 @@ def id_ranks(ids: Any) -> np.ndarray:
     return ranks
 
 
+def _prepare(embeddings: Any, device: torch.device, cosine: bool, in_place: bool = False) -> torch.Tensor:
+    """fp32 on ``device``, L2-normalised for cosine. ``in_place``: a float32 numpy array on the CPU is normalised
+    where it lies (no copy of a large chunk); the arithmetic is F.normalize's, so the values are the same."""
+    tensor = torch.as_tensor(np.asarray(embeddings, dtype=np.float32)).to(device)
+    if not cosine:
+        return tensor
+    if in_place:  # as F.normalize: x / max(||x||, eps)
+        return tensor.div_(tensor.norm(p=2, dim=1, keepdim=True).clamp_min_(1e-12))
+    return F.normalize(tensor, p=2, dim=1)
+
+
 def _sort_by_score_then_rank(values: torch.Tensor, ranks: torch.Tensor) -> torch.Tensor:
     """Column order per row: score descending, then rank descending (mteb's heap keeps the larger id)."""
     by_rank = torch.argsort(ranks, dim=1, descending=True, stable=True)
@@ -64,7 +75,7 @@ class StreamingTopK:
         self.device = torch.device(device)
         self.cosine = cosine
         self.top_k = int(top_k)
-        self.queries = self._prepare(queries)
+        self.queries = _prepare(queries, self.device, cosine)
         self.ranks = torch.as_tensor(ranks, dtype=torch.int64, device=self.device)
         n = self.queries.shape[0]
         # empty places: -inf at row -1 (finite scores always sort before them; result() cuts them off)
@@ -72,20 +83,12 @@ class StreamingTopK:
         self.index = torch.full((n, self.top_k), -1, dtype=torch.int64, device=self.device)
         self.rows_seen = 0
 
-    def _prepare(self, embeddings: Any, in_place: bool = False) -> torch.Tensor:
-        tensor = torch.as_tensor(np.asarray(embeddings, dtype=np.float32)).to(self.device)
-        if not self.cosine:
-            return tensor
-        if in_place:  # as F.normalize: x / max(||x||, eps)
-            return tensor.div_(tensor.norm(p=2, dim=1, keepdim=True).clamp_min_(1e-12))
-        return F.normalize(tensor, p=2, dim=1)
-
     def add(self, documents: Any) -> None:
         """Score the next chunk of documents (rows continue from the previous chunk) and merge it.
 
         A float32 numpy ``documents`` on the CPU is normalised in place (cosine): no copy of a large chunk.
         """
-        docs = self._prepare(documents, in_place=True)
+        docs = _prepare(documents, self.device, self.cosine, in_place=True)
         start = self.rows_seen
         self.rows_seen += docs.shape[0]
         if docs.shape[0] == 0:
@@ -175,7 +178,7 @@ class StreamingRerank:
     ) -> None:
         self.device = torch.device(device)
         self.cosine = cosine
-        self.queries = self._prepare(queries)
+        self.queries = _prepare(queries, self.device, cosine)
         self.query_positions = query_positions
         self.rows = rows
         self.order = np.argsort(rows, kind="stable")  # pairs by corpus row, to find a chunk's pairs fast
@@ -183,12 +186,8 @@ class StreamingRerank:
         self.scores = np.full(len(rows), np.nan, dtype=np.float32)
         self.rows_seen = 0
 
-    def _prepare(self, embeddings: Any) -> torch.Tensor:
-        tensor = torch.as_tensor(np.asarray(embeddings, dtype=np.float32)).to(self.device)
-        return F.normalize(tensor, p=2, dim=1) if self.cosine else tensor
-
     def add(self, documents: Any) -> None:
-        docs = self._prepare(documents)
+        docs = _prepare(documents, self.device, self.cosine, in_place=True)
         start, stop = self.rows_seen, self.rows_seen + docs.shape[0]
         self.rows_seen = stop
         lo, hi = np.searchsorted(self.sorted_rows, [start, stop])

@@ -46,32 +46,24 @@ DEFAULT_MAX_TOKENS = {"cpu": 8192, "cuda": 65536}
 _ENCODE_KWARGS = ("batch_size", "show_progress_bar", "precision")
 
 
-def _parse_devices(device: str | Sequence[str] | None) -> list[str]:
+def _parse_devices(device: str | Sequence[str] | None, engine: str = "local") -> list[str]:
+    """The devices to encode on. With the Ray engine GPUs are the cluster's, not this machine's: ``None`` and
+    ``"cuda"`` stay ``["cuda"]`` (one actor per cluster GPU) instead of this machine's visible GPUs."""
+
     def one(value: str) -> str:
         return normalize_device(value, "The 'device' parameter of Encoder")
 
     import torch
 
+    local = engine == "local"
     if device is None:
-        device = "cuda" if torch.cuda.is_available() else "cpu"
+        device = "cuda" if not local or torch.cuda.is_available() else "cpu"
     if isinstance(device, str | int):
         name = one(str(device))
-        count = torch.cuda.device_count() if name == "cuda" else 0
+        count = torch.cuda.device_count() if local and name == "cuda" else 0
         # "cuda": every visible GPU, one worker process each (one GPU: no worker process)
         return [f"cuda:{i}" for i in range(count)] if count > 1 else [name]
     devices = [one(d) for d in device]
-    if not devices:
-        raise ValueError("The 'device' parameter of Encoder must name at least one device. Got [] instead.")
-    return devices
-
-
-def _ray_devices(device: str | Sequence[str] | None) -> list[str]:
-    """Devices for the Ray engine: checked like local ones, but GPUs are the cluster's, not this machine's."""
-    if device is None:
-        return ["cuda"]
-    if isinstance(device, str | int):
-        return [normalize_device(str(device), "The 'device' parameter of Encoder")]
-    devices = [normalize_device(d, "The 'device' parameter of Encoder") for d in device]
     if not devices:
         raise ValueError("The 'device' parameter of Encoder must name at least one device. Got [] instead.")
     return devices
@@ -185,7 +177,7 @@ class Encoder(AbsEncoder):
             None if max_memory is None else parse_size(max_memory, "The 'max_memory' parameter of Encoder")
         )
         self.engine = engine
-        self.devices = _parse_devices(device) if engine == "local" else _ray_devices(device)
+        self.devices = _parse_devices(device, engine)
         from rumteb.models._runtime import resolve_precision
 
         if engine == "ray" and precision == "auto" and self.devices[0].startswith("cuda"):
@@ -540,9 +532,9 @@ class Encoder(AbsEncoder):
         query_vectors = self._encode_rows(queries, "query", where, dict(encode_kwargs), num_proc)
         query_ids = _search.id_column(queries).to_pylist()
         ids = _search.id_column(indexed.corpus)
-        device = self.devices[0] if self.engine == "local" and self.devices[0] != "cpu" else "cpu"
-        if device.startswith("cuda") and len(self.devices) > 1:
-            device = "cpu"  # several GPUs encode; scores are computed where the vectors arrive
+        # one local device scores its own vectors; with several (or Ray actors) scores are computed on the CPU,
+        # where the vectors arrive
+        device = self.devices[0] if self.engine == "local" and len(self.devices) == 1 else "cpu"
         if top_ranked is not None:
             positions, rows = _search.candidate_rows(ids, query_ids, top_ranked)
             rerank = _search.StreamingRerank(query_vectors, positions, rows, device, indexed.cosine)
