@@ -54,20 +54,9 @@ def get_tasks(
         >>> [t.metadata.name for t in rumteb.get_tasks(["TERRa", "STS22"])]
         ['TERRa', 'STS22']
     """
-    from rumteb.benchmark import BENCHMARK_TASKS, canonical_benchmark_name, make_task
+    from rumteb.benchmark import select_tasks
 
-    benchmark = canonical_benchmark_name(benchmark)
-    if names is None:
-        return [make_task(name, data_dir, benchmark=benchmark) for name in BENCHMARK_TASKS[benchmark]]
-    if isinstance(names, str):
-        raise TypeError(
-            f"The 'names' parameter of get_tasks must be a list of task names. Got the string {names!r} instead; "
-            f"use get_task({names!r}) or get_tasks([{names!r}])."
-        )
-    in_benchmark = set(BENCHMARK_TASKS[benchmark])
-    return [
-        make_task(name, data_dir, benchmark=benchmark if name in in_benchmark else None) for name in names
-    ]
+    return select_tasks(names, benchmark=benchmark, data_dir=data_dir)
 
 
 def get_benchmark(name: str = "ruMTEB", *, data_dir: str | Path | None = None) -> mteb.Benchmark:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import mteb
 
-from rumteb._lookup import unknown_name_error
+from rumteb._util.lookup import unknown_name_error
 from rumteb.tasks import TASKS_BY_NAME
 
 _V1 = (
@@ -95,6 +96,27 @@ def make_task(name: str, data_dir: str | Path | None = None, benchmark: str | No
     if benchmark is not None and name in EVAL_SPLITS:
         task.filter_eval_splits(EVAL_SPLITS[name])
     return task
+
+
+def select_tasks(
+    names: Iterable[str] | None = None,
+    *,
+    benchmark: str = "ruMTEB",
+    data_dir: str | Path | None = None,
+) -> list[mteb.AbsTask]:
+    """Fresh instances of the named tasks, or else all tasks of ``benchmark`` (`rumteb.get_tasks`)."""
+    benchmark = canonical_benchmark_name(benchmark)
+    if names is None:
+        return [make_task(name, data_dir, benchmark=benchmark) for name in BENCHMARK_TASKS[benchmark]]
+    if isinstance(names, str):
+        raise TypeError(
+            f"The 'names' parameter of get_tasks must be a list of task names. Got the string {names!r} instead; "
+            f"use get_task({names!r}) or get_tasks([{names!r}])."
+        )
+    in_benchmark = set(BENCHMARK_TASKS[benchmark])
+    return [
+        make_task(name, data_dir, benchmark=benchmark if name in in_benchmark else None) for name in names
+    ]
 
 
 def build_benchmark(name: str, data_dir: str | Path | None = None) -> mteb.Benchmark:

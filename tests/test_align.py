@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rumteb.models.alignment import align, alignment_scores, read_pairs
+from rumteb.models.recipe.alignment import align, alignment_scores, read_pairs
 
 pytestmark = pytest.mark.usefixtures("single_threaded")
 

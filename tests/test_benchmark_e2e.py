@@ -11,8 +11,8 @@ from _mini_rumteb import build_mini_rumteb
 from sentence_transformers import SentenceTransformer
 
 import rumteb
-from rumteb import results
 from rumteb.cli import main
+from rumteb.reporting import leaderboard, results
 
 pytestmark = pytest.mark.usefixtures("single_threaded")
 
@@ -39,7 +39,7 @@ def test_mteb_evaluate_runs_the_whole_benchmark_offline(
 
     # the leaderboard table of this run has all 23 tasks, no missing ones
     (model_scores,) = results.load_results([tmp_path / "cache"])
-    scored = results.score_benchmark(model_scores, benchmark)
+    scored = leaderboard.score_benchmark(model_scores, benchmark)
     assert scored.missing == {}
     assert scored.mean_task is not None and scored.mean_task_type is not None
 

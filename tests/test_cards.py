@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import shutil
 from pathlib import Path
 
@@ -10,6 +9,7 @@ import pytest
 from huggingface_hub import DatasetCard
 
 from rumteb import cards
+from rumteb.cli import build_parser
 from rumteb.tasks import TASKS
 
 REPO = Path(__file__).resolve().parents[1]
@@ -19,9 +19,10 @@ CARD_FILES = sorted(CARDS.glob("*__*.md"))
 
 
 def _run(argv: list[str]) -> int:
-    """``rumteb <argv>`` through the parser that `cards.register_cli` builds (as rumteb.cli wires it)."""
-    parser = argparse.ArgumentParser(prog="rumteb")
-    cards.register_cli(parser.add_subparsers(dest="command", required=True))
+    """``rumteb <argv>`` through rumteb's parser."""
+    from rumteb.cli import build_parser
+
+    parser = build_parser()
     args = parser.parse_args(argv)
     return int(args.handler(args))
 
@@ -146,7 +147,7 @@ def test_a_missing_source_names_the_file_to_write(tmp_path: Path) -> None:
 
 
 def test_generated_docs_pages_are_up_to_date() -> None:
-    problems = cards.check_docs(DOCS)
+    problems = cards.check_docs(build_parser(), DOCS)
     assert problems == [], f"run 'rumteb docs' from the repository root: {[str(p) for p in problems]}"
 
 
@@ -161,11 +162,11 @@ def test_docs_check_fails_on_a_stale_page(tmp_path: Path, capsys: pytest.Capture
     assert "tasks.md: stale" in out and "cli.md: missing" in out
 
     assert _run(["docs", "--dir", str(folder)]) == 0
-    assert cards.check_docs(folder) == []
+    assert cards.check_docs(build_parser(), folder) == []
 
 
 def test_cli_reference_covers_every_command() -> None:
-    page = cards.render_docs_pages()["reference/cli.md"]
+    page = cards.render_docs_pages(build_parser())["reference/cli.md"]
     for command in ("rumteb run", "rumteb tasks", "rumteb data pull", "rumteb data verify", "rumteb cards"):
         assert f"`{command}`" in page
     assert "| `--check` |" in page

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from rumteb.check import check_results
 from rumteb.cli import main
-from rumteb.results import ResultsError
+from rumteb.reporting.check import check_results
+from rumteb.reporting.result_file import ResultsError
 
 E5 = "intfloat__multilingual-e5-small"
 E5_REVISION = "fd1525a9fd15316a2d503bf26ab031a61d056e98"

@@ -15,7 +15,8 @@ from sentence_transformers import SentenceTransformer
 
 import rumteb
 from rumteb.cli import build_parser, main
-from rumteb.runner import parse_device, weights_fingerprint
+from rumteb.models.devices import parse_device
+from rumteb.models.fingerprint import weights_fingerprint
 
 
 @pytest.fixture
@@ -69,7 +70,8 @@ def test_run_writes_mteb_layout_with_the_scores_of_mteb_evaluate(
 
 
 def test_run_on_the_benchmark_uses_its_splits(mirror: Path, tiny_model_path: Path, tmp_path: Path) -> None:
-    from rumteb.runner import load_model, run_tasks
+    from rumteb.evaluation.loop import run_tasks
+    from rumteb.evaluation.resolve import load_model
 
     tasks = [t for t in rumteb.get_tasks(data_dir=mirror) if t.metadata.name == "RuSTSBenchmarkSTS"]
     run_tasks(load_model(str(tiny_model_path), device="cpu"), tasks, output_folder=tmp_path / "o")
@@ -118,8 +120,8 @@ def _scores(out: Path) -> dict[str, float]:
 def test_auto_runs_rumteb_encoder_with_its_settings_and_cache(
     mirror: Path, tiny_model_path: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    from rumteb.evaluation.resolve import load_model
     from rumteb.models import Encoder
-    from rumteb.runner import load_model
 
     assert isinstance(load_model(str(tiny_model_path), device="cpu"), Encoder)  # auto on a local ST folder
     base = ["run", "-m", str(tiny_model_path), "-t", "TERRa", "RuSTSBenchmarkSTS", "--data-dir", str(mirror)]
@@ -167,8 +169,8 @@ def test_encoder_settings_are_refused_for_sentence_transformers(
 def test_auto_falls_back_to_sentence_transformers_without_pooling(tiny_model_path: Path) -> None:
     from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
 
+    from rumteb.evaluation.resolve import load_model
     from rumteb.models import Encoder
-    from rumteb.runner import load_model
 
     plain = tiny_model_path  # without its sentence-transformers files: a plain transformers folder
     for name in ("modules.json", "config_sentence_transformers.json"):
@@ -178,7 +180,7 @@ def test_auto_falls_back_to_sentence_transformers_without_pooling(tiny_model_pat
 
 
 def test_no_prompts_and_prompt_files(mirror: Path, tiny_model_path: Path, tmp_path: Path) -> None:
-    from rumteb.runner import load_model
+    from rumteb.evaluation.resolve import load_model
 
     prompts = tmp_path / "p.json"
     prompts.write_text(

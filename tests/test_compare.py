@@ -1,6 +1,6 @@
 """``rumteb compare``: per-task differences of two models with a paired bootstrap CI, from mteb's prediction folders.
 
-Two tiny random BERTs (different seeds) are run through ``rumteb.runner.run_tasks`` with a prediction folder on
+Two tiny random BERTs (different seeds) are run through ``rumteb.evaluation.loop.run_tasks`` with a prediction folder on
 real TERRa (dev, exact) and a miniature mirror of the other task types. The scores compare recomputes from the
 per-example outputs must equal the main scores mteb reported for the same runs.
 """
@@ -22,8 +22,10 @@ from scipy.stats import spearmanr
 from sklearn.metrics import average_precision_score
 
 import rumteb
-from rumteb import compare
-from rumteb.compare import CompareError, compare_predictions, format_comparison
+from rumteb.reporting import _scorers, compare
+from rumteb.reporting.compare import compare_predictions
+from rumteb.reporting.compare_table import format_comparison
+from rumteb.reporting.predictions import CompareError
 
 pytestmark = pytest.mark.usefixtures("single_threaded")
 
@@ -67,7 +69,8 @@ class Runs:
 @pytest.fixture(scope="module")
 def runs(tmp_path_factory: pytest.TempPathFactory, shared_data: Path, _tiny_model_session: Path) -> Runs:
     """Two tiny models run on the same tasks, each with its own prediction folder."""
-    from rumteb.runner import load_model, run_tasks
+    from rumteb.evaluation.loop import run_tasks
+    from rumteb.evaluation.resolve import load_model
 
     root = tmp_path_factory.mktemp("compare")
     mirror = build_mini_rumteb(root / "mirror", MINI)
@@ -175,7 +178,7 @@ def test_resampled_average_precision_equals_sklearn_on_the_resample() -> None:
     scores = np.round(rng.normal(size=60), 1)  # many ties
     labels = (rng.random(60) < 0.4).astype(float)
     counts = compare._resample_counts(rng, 20, 60)
-    scorer = compare._MaxAPScorer([scores, -scores], labels)
+    scorer = _scorers._MaxAPScorer([scores, -scores], labels)
     got = scorer.resampled(counts)
     for row, value in zip(counts, got, strict=True):
         idx = _materialise(row)
@@ -191,7 +194,7 @@ def test_resampled_spearman_equals_scipy_on_the_resample() -> None:
     gold = rng.integers(0, 4, size=50).astype(float)  # ties, as STS grades have
     predicted = np.round(gold + rng.normal(size=50), 1)
     counts = compare._resample_counts(rng, 20, 50)
-    scorer = compare._CorrelationScorer(gold, predicted, ranks=True)
+    scorer = _scorers._CorrelationScorer(gold, predicted, ranks=True)
     for row, value in zip(counts, scorer.resampled(counts), strict=True):
         idx = _materialise(row)
         assert value == pytest.approx(spearmanr(gold[idx], predicted[idx])[0], abs=1e-12)
@@ -210,7 +213,7 @@ def test_per_query_scores_average_to_mteb_retrieval_scores(
     qrels = {f"q{i}": {f"d{j}": 1 for j in rng.choice(30, 3, replace=False)} for i in range(12)}
     run = {q: {d: float(rng.random()) for d in rng.choice(docs, 15, replace=False)} | {q: 2.0} for q in qrels}
     task = argparse.Namespace(ignore_identical_ids=ignore_identical_ids, skip_first_result=skip_first_result)
-    scorer = compare._retrieval_scorer(task, run, {"relevant_docs": qrels}, metric)
+    scorer = _scorers._retrieval_scorer(task, run, {"relevant_docs": qrels}, metric)
     reference = RetrievalEvaluator.evaluate(
         None,  # type: ignore[arg-type]
         qrels,
@@ -274,9 +277,9 @@ def test_bad_arguments(runs: Runs, tmp_path: Path) -> None:
 
 
 def _cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="rumteb")
-    commands = parser.add_subparsers(dest="command", required=True)
-    compare.register_cli(commands)
+    from rumteb.cli import build_parser
+
+    parser = build_parser()
     args = parser.parse_args(argv)
     return int(args.handler(args))
 

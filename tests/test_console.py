@@ -12,9 +12,10 @@ from _helpers import TERRA_ROWS, mirror_for_task
 from real_mirror import build as build_real_mirror
 
 import rumteb
-from rumteb import _console, runner
 from rumteb.cli import main
-from rumteb.data import MissingDataError
+from rumteb.data import MissingDataError, preflight
+from rumteb.evaluation import console as _console
+from rumteb.evaluation import resolve as runner
 
 
 def _model_must_not_load(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,16 +56,16 @@ def test_a_mirror_without_a_task_fails_before_the_model_loads(
     err = capsys.readouterr().err
     assert "The dataset ai-forever/ru-stsbenchmark-sts is not in the offline data folder" in err
     assert "rumteb data pull --tasks RuSTSBenchmarkSTS" in err
-    _console.check_data_sources(rumteb.get_tasks(["TERRa"]))  # the task it has passes
+    preflight.check_data_sources(rumteb.get_tasks(["TERRa"]))  # the task it has passes
 
 
 def test_online_without_a_mirror_is_left_to_the_hub(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HF_HUB_OFFLINE")
     monkeypatch.delenv("HF_DATASETS_OFFLINE")
-    _console.check_data_sources(rumteb.get_tasks(["TERRa"]))
+    preflight.check_data_sources(rumteb.get_tasks(["TERRa"]))
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "true")
     with pytest.raises(MissingDataError, match="HF_DATASETS_OFFLINE=1"):
-        _console.check_data_sources(rumteb.get_tasks(["TERRa"]))
+        preflight.check_data_sources(rumteb.get_tasks(["TERRa"]))
 
 
 def _warn_from(module: str) -> None:
@@ -81,7 +82,9 @@ def test_quiet_silences_third_party_output_and_restores_it() -> None:
         with _console.quiet(verbose=0):
             _warn_from("mteb._evaluators.multilabel")  # numpy's RuntimeWarning as mteb's evaluator raises it
             _warn_from("rumteb.models._loading")  # a library's deprecation raised under rumteb's call
-            logging.getLogger("rumteb.runner").warning("kept")  # rumteb's own warnings are log records
+            logging.getLogger("rumteb.evaluation.resolve").warning(
+                "kept"
+            )  # rumteb's own warnings are log records
             assert not datasets.utils.logging.is_progress_bar_enabled()
             assert mteb_logger.level == logging.ERROR
             assert logging.getLogger("rumteb").getEffectiveLevel() <= logging.WARNING

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from _helpers import STSB_ROWS, TERRA_ROWS, mirror_for_task
 
-from rumteb import costs, plot, results
 from rumteb.cli import main
+from rumteb.reporting import costs, leaderboard, plot, results
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -136,7 +136,7 @@ def test_pareto_plot_of_the_published_models(published: Path, tmp_path: Path) ->
     assert out.read_bytes().startswith(PNG_SIGNATURE)
     models = results.load_results(published)
     points = [
-        (m.model, costs.model_costs(m).n_parameters / 1e6, 100 * results.score_benchmark(m).mean_task)  # type: ignore[operator]
+        (m.model, costs.model_costs(m).n_parameters / 1e6, 100 * leaderboard.score_benchmark(m).mean_task)  # type: ignore[operator]
         for m in models
     ]
     figure = plot._draw_pareto(points, [], "params", "ruMTEB", None, (6, 4), 50)
@@ -190,7 +190,7 @@ def test_pareto_cli_by_throughput(published: Path, tmp_path: Path) -> None:
 
 
 def test_token_count_of_a_large_call_is_sampled(monkeypatch: pytest.MonkeyPatch) -> None:
-    from rumteb import _speed
+    from rumteb.evaluation import speed as _speed
 
     calls: list[int] = []
 

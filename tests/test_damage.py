@@ -16,9 +16,10 @@ import pytest
 from _helpers import STSB_ROWS, TERRA_ROWS, mirror_for_task, read_jsonl
 
 import rumteb
-from rumteb import _mirror_checks, data
+from rumteb import data
 from rumteb.cli import main
-from rumteb.models._loading import ModelFolderError, check_model_folder
+from rumteb.data import stamps as _mirror_checks
+from rumteb.models._folder_checks import ModelFolderError, check_model_folder
 
 TERRA_PARQUET = "default/dev-00000-of-00001.parquet"
 

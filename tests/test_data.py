@@ -218,7 +218,7 @@ def test_verify_reports_folders_without_manifest_and_symlinks(tmp_path: Path) ->
 
 
 def test_cli_pull_and_verify(hub: FakeHub, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:
-    monkeypatch.setattr(data, "_hub_download", hub)
+    monkeypatch.setattr("rumteb.data.pulling._hub_download", hub)
     out = tmp_path / "m"
     assert main(["data", "pull", "--tasks", "TERRa", "--to", str(out)]) == 0
     assert "mteb/TERRa@48312c334e" in capsys.readouterr().out

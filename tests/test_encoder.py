@@ -344,7 +344,7 @@ def test_hub_id_loads_from_the_offline_cache(
 
 
 def test_local_folder_metadata(tiny_model_path: Path) -> None:
-    from rumteb.runner import weights_fingerprint
+    from rumteb.models.fingerprint import weights_fingerprint
 
     meta = Encoder(tiny_model_path, device="cpu").mteb_model_meta
     assert meta.name == "local/tiny-bert"

@@ -46,7 +46,7 @@ def test_worker_failure_is_reported(tiny_model_path: Path, tmp_path: Path) -> No
 def test_cuda_means_every_visible_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     import torch
 
-    from rumteb.models.encoder import _parse_devices
+    from rumteb.models.devices import _parse_devices
 
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 3)
     assert _parse_devices("cuda") == ["cuda:0", "cuda:1", "cuda:2"]

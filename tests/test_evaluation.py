@@ -13,7 +13,8 @@ from real_mirror import build as build_real_mirror
 
 from rumteb.cli import main
 from rumteb.evaluation import RuMTEBEvaluator
-from rumteb.models.training import EvalConfig, config_from_dict, config_to_dict, train
+from rumteb.models.recipe.config import EvalConfig, config_from_dict, config_to_dict
+from rumteb.models.recipe.training import train
 
 
 def _config(tiny_model_path: Path, shared_data: Path, tmp_path: Path, **extra: Any) -> dict[str, Any]:
@@ -46,7 +47,7 @@ def test_eval_config_is_validated_and_round_trips(
     assert config_from_dict(config_to_dict(config)) == config
     import yaml
 
-    from rumteb.models.training import load_config
+    from rumteb.models.recipe.config import load_config
 
     path = tmp_path / "c.yaml"
     path.write_text(yaml.safe_dump({k: v for k, v in data.items() if k != "eval"}), encoding="utf-8")
@@ -107,7 +108,7 @@ def test_a_folders_sentence_transformers_prompt_names_are_dropped_not_refused() 
     """rumteb train saves prompt names (search_query, classification) beside mteb keys; rumteb's encoder keeps the
     mteb keys, as mteb's sentence-transformers wrapper does, so `rumteb run` runs a trained model."""
     from rumteb.models.prompts import folder_prompts, validate_prompts
-    from rumteb.models.training import DEFAULT_PROMPTS
+    from rumteb.models.recipe.config import DEFAULT_PROMPTS
 
     kept = folder_prompts(DEFAULT_PROMPTS)
     assert "search_query" not in kept and "classification" not in kept

@@ -29,7 +29,8 @@ from mteb.models.model_meta import ModelMeta, ScoringFunction
 
 import rumteb
 from rumteb.cli import main
-from rumteb.runner import load_model, run_tasks
+from rumteb.evaluation.loop import run_tasks
+from rumteb.evaluation.resolve import load_model
 
 TERRA_DEV = TERRA_ROWS["dev"]
 
@@ -165,7 +166,7 @@ def test_pickle_only_weights_are_refused_without_allow_pickle(
     assert not (tmp_path / "o" / "results").exists()
     if weights == "pytorch_model.bin":  # the format transformers reads: runs once allowed
         from rumteb.models import Encoder
-        from rumteb.models._loading import PickleWeightsError
+        from rumteb.models._folder_checks import PickleWeightsError
 
         with pytest.raises(PickleWeightsError, match="--allow-pickle"):
             Encoder(str(tiny_model_path), device="cpu")
@@ -175,7 +176,7 @@ def test_pickle_only_weights_are_refused_without_allow_pickle(
 
 
 def test_pickle_only_module_folder_is_refused(tiny_model_path: Path) -> None:
-    from rumteb.models._loading import PickleWeightsError, check_weights_format
+    from rumteb.models._folder_checks import PickleWeightsError, check_weights_format
 
     dense = tiny_model_path / "2_Dense"
     dense.mkdir()
@@ -276,7 +277,7 @@ def test_broken_encoder_output_fails_the_run_naming_task_split_and_row(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr("rumteb.runner.load_model", lambda *args, **kwargs: FakeEncoder(fault))
+    monkeypatch.setattr("rumteb.evaluation.resolve.load_model", lambda *args, **kwargs: FakeEncoder(fault))
     assert main(_run_argv("test/fake", mirror, tmp_path / "o")) == 1
     err = capsys.readouterr().err
     assert _error_line(err).startswith("rumteb: error: The encoder FakeEncoder "), err
@@ -355,7 +356,7 @@ def test_output_folder_under_a_regular_file_names_the_folder(
 def test_disk_full_mid_write_keeps_the_earlier_result_whole(
     tmp_path: Path, mirror: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    monkeypatch.setattr("rumteb.runner.load_model", lambda *args, **kwargs: FakeEncoder())
+    monkeypatch.setattr("rumteb.evaluation.resolve.load_model", lambda *args, **kwargs: FakeEncoder())
     out = tmp_path / "o"
     assert main(_run_argv("test/fake", mirror, out)) == 0
     stored = _result_files(out)["TERRa"]
@@ -421,7 +422,7 @@ def test_a_stored_result_of_another_definition_is_rerun_with_the_reason(
     capsys: pytest.CaptureFixture[str],
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    monkeypatch.setattr("rumteb.runner.load_model", lambda *args, **kwargs: FakeEncoder())
+    monkeypatch.setattr("rumteb.evaluation.resolve.load_model", lambda *args, **kwargs: FakeEncoder())
     out = tmp_path / "o"
     argv = _run_argv("test/fake", mirror, out)
     assert main(argv) == 0
@@ -443,7 +444,7 @@ def test_a_plain_mteb_result_of_another_dataset_revision_is_rerun(
     mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """mteb itself reuses it (same task name, complete); we do not."""
-    monkeypatch.setattr("rumteb.runner.load_model", lambda *args, **kwargs: FakeEncoder())
+    monkeypatch.setattr("rumteb.evaluation.resolve.load_model", lambda *args, **kwargs: FakeEncoder())
     out = tmp_path / "o"
     argv = _run_argv("test/fake", mirror, out)
     assert main(argv) == 0
@@ -487,7 +488,7 @@ def test_never_and_only_cache_refuse_a_stale_result(
     monkeypatch: pytest.MonkeyPatch,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr("rumteb.runner.load_model", lambda *args, **kwargs: FakeEncoder())
+    monkeypatch.setattr("rumteb.evaluation.resolve.load_model", lambda *args, **kwargs: FakeEncoder())
     out = tmp_path / "o"
     argv = _run_argv("test/fake", mirror, out)
     assert main(argv) == 0
@@ -509,7 +510,7 @@ def test_a_truncated_stored_result_is_rerun_not_read(
     mirror: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """A file cut short by a crash of an older writer (mteb's plain open) trips mteb's loader; we re-run it."""
-    monkeypatch.setattr("rumteb.runner.load_model", lambda *args, **kwargs: FakeEncoder())
+    monkeypatch.setattr("rumteb.evaluation.resolve.load_model", lambda *args, **kwargs: FakeEncoder())
     out = tmp_path / "o"
     argv = _run_argv("test/fake", mirror, out)
     assert main(argv) == 0

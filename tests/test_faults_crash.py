@@ -25,7 +25,7 @@ DRIVER = """
 import os, sys, time
 hook = os.environ.get("RUMTEB_TEST_HOOK", "")
 if hook == "after-first-result":
-    from rumteb import _result_store
+    from rumteb.evaluation import result_store as _result_store
     save = _result_store.SafeResultCache.save_to_cache
     def hooked(self, result, *args, **kwargs):
         save(self, result, *args, **kwargs)

@@ -1,4 +1,4 @@
-"""Fuzzing of the training config loader (`rumteb.models.training.load_config` / `config_from_dict`): whatever
+"""Fuzzing of the training config loader (`rumteb.models.recipe.training.load_config` / `config_from_dict`): whatever
 the file or mapping holds (truncated YAML, wrong types, huge numbers, unicode, odd paths), it returns a config or
 raises rumteb's errors: ValueError (and its subclasses) or LookupError (unknown keys, with suggestions). Anything
 else is a crash. The manifest and result-file readers are fuzzed in tests/test_data.py and tests/test_results.py.
@@ -15,7 +15,7 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-training = pytest.importorskip("rumteb.models.training")
+training = pytest.importorskip("rumteb.models.recipe.training")
 
 OURS = (ValueError, LookupError)
 VALID: dict[str, Any] = {

@@ -10,7 +10,7 @@ import pytest
 import torch
 from safetensors.torch import load_file, save_file
 
-from rumteb.models.merge import merge_models, module_kind, slerp, t_for_tensor
+from rumteb.models.recipe.merge import merge_models, module_kind, slerp, t_for_tensor
 
 pytestmark = pytest.mark.usefixtures("single_threaded")
 
@@ -161,12 +161,10 @@ def test_merge_validates_arguments(tiny_model_path: Path, tmp_path: Path) -> Non
 
 
 def _parser() -> object:
-    import argparse
 
-    from rumteb.models.recipe_cli import register_cli
+    from rumteb.cli import build_parser
 
-    parser = argparse.ArgumentParser(prog="rumteb")
-    register_cli(parser.add_subparsers(dest="command"))
+    parser = build_parser()
     return parser
 
 

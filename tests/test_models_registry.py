@@ -85,16 +85,16 @@ def test_rumteb_run_uses_the_registered_rosberta_with_rumteb_s_encoder(
     from _helpers import mirror_for_task
 
     from rumteb.cli import main
-    from rumteb.runner import load_model
+    from rumteb.evaluation.resolve import load_model
 
     repo = tmp_path / "hub" / "models--ai-forever--ru-en-RoSBERTa"
     shutil.copytree(tiny_model_path, repo / "snapshots" / ROSBERTA_REVISION)
     monkeypatch.setattr(huggingface_hub.constants, "HF_HUB_CACHE", str(tmp_path / "hub"))
     # the tiny stand-in has 64 dimensions where the real model has 1024 (rumteb's run checks the output's width)
-    from rumteb.models import _metas
+    from rumteb.models import _metas, baselines
 
     tiny_meta = _metas.rosberta_meta().model_copy(update={"embed_dim": 64})
-    monkeypatch.setattr(_metas, "model_metas", lambda: [tiny_meta, _metas.navec_meta()])
+    monkeypatch.setattr(_metas, "model_metas", lambda: [tiny_meta, baselines.navec_meta()])
     model = load_model("ai-forever/ru-en-RoSBERTa", device="cpu", precision="fp32", cache_dir=tmp_path / "c")
     assert isinstance(model, Encoder) and model.precision == "fp32"
     assert model.get_prompt(rumteb.get_task("TERRa").metadata, None) == "classification: "
@@ -124,8 +124,8 @@ def test_rumteb_run_uses_the_registered_rosberta_with_rumteb_s_encoder(
 
 def test_navec_baseline_through_the_runner() -> None:
     pytest.importorskip("natasha", reason="the baselines extra (installed in CI)")
+    from rumteb.evaluation.resolve import load_model
     from rumteb.models.baselines import NavecAverage
-    from rumteb.runner import load_model
 
     assert isinstance(load_model("rumteb/navec-avg"), NavecAverage)
     assert isinstance(load_model("rumteb/navec-avg", encoder="rumteb"), NavecAverage)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import argparse
 import builtins
 import shutil
 from pathlib import Path
@@ -10,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from rumteb import plot, results
-from rumteb.results import TASK_TYPES
+from rumteb.reporting import leaderboard, plot, result_file, results
+from rumteb.reporting.leaderboard import TASK_TYPES
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -42,7 +41,7 @@ def test_plot_writes_a_png_of_the_requested_size(published: Path, tmp_path: Path
 
 def test_bars_are_the_type_means_of_each_model(published: Path) -> None:
     models = results.load_results(published)
-    scores = [results.score_benchmark(m) for m in models]
+    scores = [leaderboard.score_benchmark(m) for m in models]
     figure = plot._draw(scores, None, (10, 5), 50)
     (axes,) = figure.axes
     assert len(axes.containers) == 6
@@ -59,7 +58,7 @@ def test_missing_type_means_are_absent_never_zero(published: Path, tmp_path: Pat
     shutil.copytree(published, partial)
     for path in partial.glob("cointegrated__rubert-tiny2/*/RuBQRetrieval.json"):
         path.unlink()
-    scores = [results.score_benchmark(m) for m in results.load_results(partial)]
+    scores = [leaderboard.score_benchmark(m) for m in results.load_results(partial)]
     figure = plot._draw(scores, None, (10, 5), 50)
     (axes,) = figure.axes
     by_label = {c.get_label(): c for c in axes.containers}
@@ -105,7 +104,7 @@ def test_bad_arguments(published: Path, tmp_path: Path) -> None:
         plot.plot_type_means(published, tmp_path / "fig.png", dpi=0)
     with pytest.raises(ValueError, match=r"The 'size' parameter"):
         plot.plot_type_means(published, tmp_path / "fig.png", size=(0, 4))
-    with pytest.raises(results.ResultsError):
+    with pytest.raises(result_file.ResultsError):
         plot.plot_type_means(tmp_path, tmp_path / "fig.png")
     with pytest.raises(LookupError):
         plot.plot_type_means(published, tmp_path / "fig.png", benchmark="ruMTEB(v2)")
@@ -120,8 +119,8 @@ def test_cli_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def _cli(argv: list[str]) -> int:
-    parser = argparse.ArgumentParser(prog="rumteb")
-    commands = parser.add_subparsers(dest="command", required=True)
-    plot.register_cli(commands)
+    from rumteb.cli import build_parser
+
+    parser = build_parser()
     args = parser.parse_args(argv)
     return int(args.handler(args))

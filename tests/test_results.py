@@ -1,7 +1,7 @@
 """Reading mteb result files, ruMTEB aggregation and summary tables, against the published official results.
 
 Expected numbers are computed here from ``published/scores.csv`` (and, for Massive's validation split, which
-the CSV does not list, straight from the JSON files), with code that shares nothing with ``rumteb.results``.
+the CSV does not list, straight from the JSON files), with code that shares nothing with ``rumteb.reporting.results``.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from rumteb import results
-from rumteb.results import ResultsError
+from rumteb.reporting import leaderboard, result_file, results, table
+from rumteb.reporting.result_file import ResultsError
 
 E5 = "intfloat__multilingual-e5-small"
 E5_REVISION = "fd1525a9fd15316a2d503bf26ab031a61d056e98"
@@ -137,13 +137,13 @@ def test_published_scores_match_an_independent_computation(
     model: str, models: dict[str, results.ModelScores], expected: dict
 ) -> None:
     want = expected[model]
-    got = results.score_benchmark(models[model])
+    got = leaderboard.score_benchmark(models[model])
     assert got.missing == {}
     assert got.tasks == pytest.approx(want["tasks"], abs=1e-12)
     assert got.types == pytest.approx(want["types"], abs=1e-12)
     assert got.mean_task == pytest.approx(want["mean_task"], abs=1e-12)
     assert got.mean_task_type == pytest.approx(want["mean_task_type"], abs=1e-12)
-    (row,) = results.summary_table([models[model]])
+    (row,) = leaderboard.summary_table([models[model]])
     assert row["model"] == model
     for kind, value in want["types"].items():
         assert row[kind] == round(100 * value, 2)
@@ -154,7 +154,7 @@ def test_published_scores_match_an_independent_computation(
 def test_published_means_pinned(models: dict[str, results.ModelScores]) -> None:
     rows = {
         r["model"]: (r["Mean(Task)"], r["Mean(TaskType)"])
-        for r in results.summary_table(list(models.values()))
+        for r in leaderboard.summary_table(list(models.values()))
     }
     assert rows == {
         "ai-forever/ru-en-RoSBERTa": (61.71, 60.40),
@@ -181,7 +181,7 @@ def test_task_scores_match_mteb_task_result(models: dict[str, results.ModelScore
     from mteb.results import TaskResult
 
     for model in models.values():
-        got = results.score_benchmark(model).tasks
+        got = leaderboard.score_benchmark(model).tasks
         for task, result in model.tasks.items():
             splits = ["test"] if task == "RuSTSBenchmarkSTS" else None
             reference = TaskResult.from_disk(result.path).get_score(splits=splits, languages=["rus"])
@@ -189,7 +189,7 @@ def test_task_scores_match_mteb_task_result(models: dict[str, results.ModelScore
 
 
 def test_v1_1_lists_the_two_new_tasks_as_missing(models: dict[str, results.ModelScores]) -> None:
-    scores = results.score_benchmark(models["intfloat/multilingual-e5-small"], "ruMTEB(v1.1)")
+    scores = leaderboard.score_benchmark(models["intfloat/multilingual-e5-small"], "ruMTEB(v1.1)")
     assert set(scores.missing) == {"MIRACLRetrievalHardNegatives.v2", "RiaNewsRetrievalHardNegatives.v2"}
     assert scores.types["Retrieval"] is None and scores.mean_task is None and scores.mean_task_type is None
     assert scores.types["STS"] is not None
@@ -197,36 +197,34 @@ def test_v1_1_lists_the_two_new_tasks_as_missing(models: dict[str, results.Model
 
 def test_unknown_benchmark_is_a_lookup_error(models: dict[str, results.ModelScores]) -> None:
     with pytest.raises(LookupError, match="Unknown benchmark 'rumteb'"):
-        results.score_benchmark(next(iter(models.values())), "rumteb")
+        leaderboard.score_benchmark(next(iter(models.values())), "rumteb")
 
 
 # --- tables -------------------------------------------------------------------------------------------------
 
 
 def test_csv_has_exactly_the_leaderboard_header(models: dict[str, results.ModelScores]) -> None:
-    text = results.format_table(results.summary_table(list(models.values())), "csv")
+    text = table.format_table(leaderboard.summary_table(list(models.values())), "csv")
     lines = text.splitlines()
     assert lines[0] == HEADER
     assert len(lines) == 7
-    assert list(results.summary_table(list(models.values()))[0]) == HEADER.split(",")
+    assert list(leaderboard.summary_table(list(models.values()))[0]) == HEADER.split(",")
 
 
 def test_formats(models: dict[str, results.ModelScores]) -> None:
-    rows = results.summary_table([models["intfloat/multilingual-e5-small"]])
-    md = results.format_table(rows, "md")
+    rows = leaderboard.summary_table([models["intfloat/multilingual-e5-small"]])
+    md = table.format_table(rows, "md")
     assert md.splitlines()[0] == "| " + HEADER.replace(",", " | ") + " |"
     assert "| intfloat/multilingual-e5-small | 55.18 |" in md
-    assert json.loads(results.format_table(rows, "json")) == rows
-    latex = results.format_table(rows, "latex", notes=["a note"])
+    assert json.loads(table.format_table(rows, "json")) == rows
+    latex = table.format_table(rows, "latex", notes=["a note"])
     assert r"\begin{tabular}{lrrrrrrrrr}" in latex and "multilingual-e5-small & 55.18" in latex
     assert latex.rstrip().endswith("% a note")
-    assert (
-        results.format_table([{"model": "a_b & c", "STS": None}], "latex").count(r"a\_b \& c & n/a \\") == 1
-    )
+    assert table.format_table([{"model": "a_b & c", "STS": None}], "latex").count(r"a\_b \& c & n/a \\") == 1
     with pytest.raises(ValueError, match=r"The 'fmt' parameter of format_table must be one of .* Got 'xlsx'"):
-        results.format_table(rows, "xlsx")
+        table.format_table(rows, "xlsx")
     with pytest.raises(ValueError, match="The 'notes' parameter of format_table must be empty"):
-        results.format_table(rows, "csv", notes=["x"])
+        table.format_table(rows, "csv", notes=["x"])
 
 
 # --- missing and unreadable results -------------------------------------------------------------------------
@@ -236,18 +234,18 @@ def test_a_removed_task_is_missing_and_empties_the_means(published: Path, tmp_pa
     revision = _copy_model(published, tmp_path)
     (revision / "TERRa.json").unlink()
     (model,) = results.load_results(tmp_path)
-    scores = results.score_benchmark(model)
+    scores = leaderboard.score_benchmark(model)
     assert scores.missing == {"TERRa": "no result file"}
     assert scores.tasks["TERRa"] is None
     assert scores.types["PairClassification"] is None
     assert scores.mean_task is None and scores.mean_task_type is None
     assert all(scores.types[t] is not None for t in scores.types if t != "PairClassification")
-    (row,) = results.summary_table([model])
-    notes = results.table_notes([model])
+    (row,) = leaderboard.summary_table([model])
+    notes = leaderboard.table_notes([model])
     assert notes == ["model intfloat/multilingual-e5-small: 1 of 23 tasks missing: TERRa"]
-    lines = results.format_table([row], "csv").splitlines()
+    lines = table.format_table([row], "csv").splitlines()
     assert lines[1].split(",")[4] == "" and lines[1].endswith(",,")
-    md = results.format_table([row], "md", notes=notes)
+    md = table.format_table([row], "md", notes=notes)
     assert "| n/a |" in md and md.rstrip().endswith("- " + notes[0])
 
 
@@ -258,7 +256,7 @@ def test_a_missing_split_makes_the_task_missing(published: Path, tmp_path: Path)
     del data["scores"]["validation"]
     file.write_text(json.dumps(data), encoding="utf-8")
     (model,) = results.load_results(tmp_path)
-    scores = results.score_benchmark(model)
+    scores = leaderboard.score_benchmark(model)
     assert list(scores.missing) == ["MassiveIntentClassification"]
     assert "validation/ru" in scores.missing["MassiveIntentClassification"]
     assert scores.types["Classification"] is None
@@ -280,9 +278,9 @@ def test_skip_reports_the_unreadable_file(published: Path, tmp_path: Path) -> No
     bad.write_text("{", encoding="utf-8")
     (model,) = results.load_results(tmp_path, errors="skip")
     assert list(model.skipped) == [bad]
-    scores = results.score_benchmark(model)
+    scores = leaderboard.score_benchmark(model)
     assert str(bad) in scores.missing["STS22"]
-    notes = results.table_notes([model])
+    notes = leaderboard.table_notes([model])
     assert notes[0] == "model intfloat/multilingual-e5-small: 1 of 23 tasks missing: STS22"
     assert (
         notes[1].startswith("model intfloat/multilingual-e5-small: unreadable file skipped: ")
@@ -346,17 +344,17 @@ def _write(tmp_path: Path, data: Any, name: str = "TERRa.json") -> Path:
 def test_metric_resolution(tmp_path: Path) -> None:
     entry = {"hf_subset": "default", "map_at_1000": 0.7, "map": 0.6, "main_score": 0.5}
     path = _write(tmp_path, {"task_name": "RuBQReranking", "scores": {"test": [entry]}}, "RuBQReranking.json")
-    assert results.read_task_result(path).scores == {("test", "default"): 0.7}
+    assert result_file.read_task_result(path).scores == {("test", "default"): 0.7}
     del entry["map_at_1000"]
     _write(tmp_path, {"scores": {"test": [entry]}}, "RuBQReranking.json")
-    assert results.read_task_result(path).scores == {("test", "default"): 0.6}
+    assert result_file.read_task_result(path).scores == {("test", "default"): 0.6}
     del entry["map"]
     _write(tmp_path, {"scores": {"test": [entry]}}, "RuBQReranking.json")
-    assert results.read_task_result(path).scores == {("test", "default"): 0.5}
+    assert result_file.read_task_result(path).scores == {("test", "default"): 0.5}
     del entry["main_score"]
     _write(tmp_path, {"scores": {"test": [entry]}}, "RuBQReranking.json")
     with pytest.raises(ResultsError, match=r"has no 'map_at_1000' or 'map' or 'main_score' score"):
-        results.read_task_result(path)
+        result_file.read_task_result(path)
 
 
 def test_mteb_before_1_11_format(tmp_path: Path) -> None:
@@ -365,13 +363,13 @@ def test_mteb_before_1_11_format(tmp_path: Path) -> None:
         "mteb_version": "1.1.0",
         "dev": {"cos_sim": {"ap": 0.5}, "max": {"ap": 0.61}, "evaluation_time": 3.2},
     }
-    assert results.read_task_result(_write(tmp_path, old)).scores == {("dev", "default"): 0.61}
+    assert result_file.read_task_result(_write(tmp_path, old)).scores == {("dev", "default"): 0.61}
     multilingual = {
         "mteb_dataset_name": "STS22",
         "test": {"ru": {"cos_sim": {"spearman": 0.66}}, "evaluation_time": 1},
     }
     path = _write(tmp_path, multilingual, "STS22.json")
-    assert results.read_task_result(path).scores == {("test", "ru"): 0.66}
+    assert result_file.read_task_result(path).scores == {("test", "ru"): 0.66}
 
 
 @pytest.mark.parametrize(
@@ -400,7 +398,7 @@ def test_mteb_before_1_11_format(tmp_path: Path) -> None:
 def test_malformed_files_raise_results_error(tmp_path: Path, data: Any, message: str) -> None:
     path = _write(tmp_path, data)
     with pytest.raises(ResultsError) as err:
-        results.read_task_result(path)
+        result_file.read_task_result(path)
     assert message in str(err.value) and str(path) in str(err.value)
 
 
@@ -418,7 +416,7 @@ def test_hostile_text_raises_results_error(tmp_path: Path, text: str) -> None:
     path = tmp_path / "TERRa.json"
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ResultsError, match=r"TERRa\.json"):
-        results.read_task_result(path)
+        result_file.read_task_result(path)
 
 
 # --- fuzzing the single-file reader -------------------------------------------------------------------------
@@ -472,7 +470,7 @@ def _mutated_results(draw: st.DrawFn) -> Any:
 def _check_reader(path: Path, content: bytes) -> None:
     path.write_bytes(content)
     try:
-        result = results.read_task_result(path)
+        result = result_file.read_task_result(path)
     except ResultsError as err:
         assert str(path) in str(err)
     else:
@@ -509,7 +507,7 @@ def test_fuzz_truncated_published_files(shared_data: Path, tmp_path: Path, task:
 
 
 def test_csv_round_trips(models: dict[str, results.ModelScores]) -> None:
-    rows = results.summary_table(list(models.values()))
-    parsed = list(csv.DictReader(io.StringIO(results.format_table(rows, "csv"))))
+    rows = leaderboard.summary_table(list(models.values()))
+    parsed = list(csv.DictReader(io.StringIO(table.format_table(rows, "csv"))))
     assert [r["model"] for r in parsed] == [r["model"] for r in rows]
     assert all(float(p["Mean(Task)"]) == r["Mean(Task)"] for p, r in zip(parsed, rows, strict=True))

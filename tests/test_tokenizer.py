@@ -8,7 +8,7 @@ import pytest
 import torch
 from _helpers import read_jsonl
 
-from rumteb.models.tokenizer import extend_tokenizer
+from rumteb.models.recipe.tokenizer import extend_tokenizer
 
 pytestmark = pytest.mark.usefixtures("single_threaded")
 
@@ -199,12 +199,10 @@ def test_max_new_tokens_and_validation(shared_data: Path, tmp_path: Path) -> Non
 def test_cli_extend_tokenizer_handler(
     shared_data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    import argparse
 
-    from rumteb.models.recipe_cli import register_cli
+    from rumteb.cli import build_parser
 
-    parser = argparse.ArgumentParser(prog="rumteb")
-    register_cli(parser.add_subparsers(dest="command"))
+    parser = build_parser()
     base = _tiny_roberta(_stsb(shared_data, "en", "train", 300), tmp_path / "base")
     donor = tmp_path / "donor"
     donor.mkdir()

@@ -8,11 +8,14 @@ from pathlib import Path
 import pytest
 from _helpers import read_jsonl
 
-from rumteb.models.training import TrainConfig, config_from_dict, config_to_dict, load_config, train
+from rumteb.models.recipe.config import TrainConfig, config_from_dict, config_to_dict, load_config
+from rumteb.models.recipe.training import train
 
 pytestmark = pytest.mark.usefixtures("single_threaded")
 
-RECIPE = Path(__file__).resolve().parents[1] / "rumteb" / "models" / "configs" / "ru-en-rosberta.yaml"
+RECIPE = (
+    Path(__file__).resolve().parents[1] / "rumteb" / "models" / "recipe" / "configs" / "ru-en-rosberta.yaml"
+)
 
 
 def _minimal(**extra: object) -> dict[str, object]:
@@ -133,12 +136,10 @@ def test_tiny_training_runs_and_saves_a_model_with_prompts(
 
 
 def test_cli_train_parses_overrides(tmp_path: Path) -> None:
-    import argparse
 
-    from rumteb.models.recipe_cli import register_cli
+    from rumteb.cli import build_parser
 
-    parser = argparse.ArgumentParser(prog="rumteb")
-    register_cli(parser.add_subparsers(dest="command"))
+    parser = build_parser()
     args = parser.parse_args(["train", str(RECIPE), "--set", "max_steps=3", "--set", "pooling=mean"])
     config = load_config(args.config, args.overrides)
     assert (config.max_steps, config.pooling) == (3, "mean")
@@ -148,7 +149,7 @@ def test_cli_train_parses_overrides(tmp_path: Path) -> None:
 
 def test_shipped_config_by_name_and_dump(capsys: pytest.CaptureFixture[str]) -> None:
     from rumteb.cli import main
-    from rumteb.models.recipe_cli import resolve_config, shipped_configs
+    from rumteb.models.recipe.config import resolve_config, shipped_configs
 
     assert "ru-en-rosberta" in shipped_configs()
     assert resolve_config("ru-en-rosberta").name == "ru-en-rosberta.yaml"

@@ -22,7 +22,8 @@ import json, os, sys
 import torch
 torch.set_num_threads(1)
 from sentence_transformers import SentenceTransformerTrainer
-from rumteb.models.training import config_from_dict, train
+from rumteb.models.recipe.config import config_from_dict
+from rumteb.models.recipe.training import train
 
 anchors = []
 original = SentenceTransformerTrainer.compute_loss
@@ -148,7 +149,7 @@ def _dataset_per_rank_and_step(batch_sampler: object, sizes: list[int], world_si
 @pytest.mark.parametrize("mode", ["proportional", "round_robin"])
 @pytest.mark.parametrize("world_size", [1, 2, 4])
 def test_step_aligned_sampler_gives_all_ranks_one_dataset_per_step(mode: str, world_size: int) -> None:
-    from rumteb.models._train_sampler import StepAlignedBatchSampler
+    from rumteb.models.recipe._sampler import StepAlignedBatchSampler
 
     sizes = [64, 40, 24]
     dataset, samplers = _batch_samplers(sizes, batch_size=4)

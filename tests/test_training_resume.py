@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 from _helpers import read_jsonl
 
-from rumteb.models.training import config_from_dict, load_config, train
+from rumteb.models.recipe.config import config_from_dict, load_config
+from rumteb.models.recipe.training import train
 
 pytestmark = pytest.mark.usefixtures("single_threaded")
 
@@ -70,7 +71,7 @@ def test_resume_after_a_crash_matches_an_uninterrupted_run(
     with pytest.raises(_Crash):
         train(config_from_dict(interrupted), callbacks=[CrashAfterFirstCheckpoint()])
     assert not (tmp_path / "parts" / "final").exists()
-    with caplog.at_level("WARNING", logger="rumteb.models.training"):
+    with caplog.at_level("WARNING", logger="rumteb.models.recipe.training"):
         resumed = train(config_from_dict({**interrupted, "resume": True}))
     assert "differs" not in caplog.text  # same run: resume itself is not a change
 
@@ -105,19 +106,17 @@ def test_resume_without_checkpoint_starts_from_scratch(
         resume=True,
         mini_batch_size=4,
     )
-    with caplog.at_level("WARNING", logger="rumteb.models.training"):
+    with caplog.at_level("WARNING", logger="rumteb.models.recipe.training"):
         result = train(config_from_dict(config))
     assert result.resumed_from is None and result.global_step == 2
     assert "no checkpoint" in caplog.text
 
 
 def test_cli_resume_flag_sets_the_config_key(tmp_path: Path) -> None:
-    import argparse
 
-    from rumteb.models.recipe_cli import register_cli
+    from rumteb.cli import build_parser
 
-    parser = argparse.ArgumentParser(prog="rumteb")
-    register_cli(parser.add_subparsers(dest="command"))
+    parser = build_parser()
     assert parser.parse_args(["train", "x.yaml", "--resume"]).resume is True
     assert parser.parse_args(["train", "x.yaml"]).resume is False
 
@@ -125,7 +124,8 @@ def test_cli_resume_flag_sets_the_config_key(tmp_path: Path) -> None:
 def test_resume_warns_about_a_changed_config(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
     import yaml
 
-    from rumteb.models.training import _warn_on_changed_config, config_to_dict
+    from rumteb.models.recipe.config import config_to_dict
+    from rumteb.models.recipe.training import _warn_on_changed_config
 
     dataset = {"name": "p", "path": "p.jsonl", "anchor": "a", "positive": "b"}
     before = {
@@ -136,7 +136,7 @@ def test_resume_warns_about_a_changed_config(tmp_path: Path, caplog: pytest.LogC
         if k != "resume"
     }
     (tmp_path / "training_config.yaml").write_text(yaml.safe_dump(before), encoding="utf-8")
-    with caplog.at_level("WARNING", logger="rumteb.models.training"):
+    with caplog.at_level("WARNING", logger="rumteb.models.recipe.training"):
         _warn_on_changed_config(tmp_path / "training_config.yaml", before)
         assert caplog.text == ""
         _warn_on_changed_config(

@@ -1,11 +1,24 @@
-"""ruMTEB while a model trains: a sentence-transformers evaluator that runs ruMTEB tasks on the current weights.
+"""Running a model on ruMTEB tasks: a model spec resolved into an encoder (`resolve`), the task loop through
+``mteb.evaluate`` (`loop`), the result store (`result_store`), the check of every encode call (`guard`), size and
+speed records (`speed`) and the console settings of a run (`console`).
 
-Needs sentence-transformers (a dependency of rumteb) and the data of the tasks (``data_dir`` or
-``$RUMTEB_DATA_DIR``, else the Hub). This package never imports rumteb's command line.
+`RuMTEBEvaluator` (ruMTEB during training) is defined with the recipe, in `rumteb.models.recipe.evaluator`, and
+importable from here as before. Imports are lazy: ``import rumteb.evaluation`` loads neither torch nor mteb.
 """
 
 from __future__ import annotations
 
-from rumteb.evaluation.during_training import RuMTEBEvaluator
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from rumteb.models.recipe.evaluator import RuMTEBEvaluator
 
 __all__ = ["RuMTEBEvaluator"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "RuMTEBEvaluator":
+        from rumteb.models.recipe.evaluator import RuMTEBEvaluator
+
+        return RuMTEBEvaluator
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

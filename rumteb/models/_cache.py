@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rumteb._atomic import fsync_folder
+from rumteb._util.atomic import fsync_folder
 
 logger = logging.getLogger(__name__)
 

@@ -13,6 +13,7 @@ Example:
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import importlib.util
 from collections.abc import Sequence
@@ -24,10 +25,11 @@ from mteb.models.abs_encoder import AbsEncoder
 
 if TYPE_CHECKING:
     from mteb.abstasks.task_metadata import TaskMetadata
+    from mteb.models.model_meta import ModelMeta
     from mteb.types import PromptType
     from torch.utils.data import DataLoader
 
-__all__ = ["NAVEC_FILE_SHA1", "NavecAverage"]
+__all__ = ["NAVEC_FILE_SHA1", "NavecAverage", "navec_meta"]
 
 for _package in ("natasha", "razdel"):
     if importlib.util.find_spec(_package) is None:
@@ -85,8 +87,6 @@ class NavecAverage(AbsEncoder):
         self._codes = navec.pq.codes
         self._qdims = navec.pq.qdims
         self.dim = int(navec.pq.dim)
-        from rumteb.models._metas import navec_meta
-
         self.mteb_model_meta = navec_meta()
 
     def _vectors(self, ids: np.ndarray) -> np.ndarray:
@@ -126,3 +126,35 @@ class NavecAverage(AbsEncoder):
             )
         texts = [text for batch in inputs for text in batch["text"]]
         return self.encode_texts(texts)
+
+
+def load_navec(model_name: str, revision: str | None = None, **kwargs: Any) -> Any:
+    """mteb loader of ``rumteb/navec-avg`` (imports the optional ``baselines`` extra only when called)."""
+    return NavecAverage(model_name, revision, **kwargs)
+
+
+@functools.cache
+def navec_meta() -> ModelMeta:
+    from mteb.models.model_meta import ModelMeta, ScoringFunction
+
+    return ModelMeta(
+        loader=load_navec,
+        name="rumteb/navec-avg",
+        revision="3877f52d8b614360fe7ff4a4dff3141644557495",  # SHA-1 of natasha's navec file
+        release_date=None,
+        languages=["rus-Cyrl"],
+        n_parameters=250_002 * 300,  # the word table it stands for; stored product-quantised in 26 MB
+        memory_usage_mb=26,
+        max_tokens=None,
+        embed_dim=300,
+        license="mit",
+        open_weights=True,
+        public_training_code="https://github.com/natasha/navec",
+        public_training_data=None,
+        framework=["NumPy"],
+        reference="https://github.com/natasha/navec",
+        similarity_fn_name=ScoringFunction.COSINE,
+        use_instructions=False,
+        training_datasets=set(),
+        model_type=["dense"],
+    )

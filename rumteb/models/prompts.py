@@ -13,8 +13,10 @@ Example:
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -99,3 +101,24 @@ def rosberta_prompts() -> dict[str, str]:
 
     meta = mteb.get_model_meta("ai-forever/ru-en-RoSBERTa")
     return dict(meta.loader_kwargs["model_prompts"])
+
+
+def read_prompts(path: Path) -> dict[str, str]:
+    """A ``--prompts`` file: a JSON object in mteb's key format (task name, task type, ``query``/``document``,
+    ``TaskName-query``...) mapping to prompt strings.
+
+    Raises:
+        ValueError: The file is not such an object.
+    """
+    try:
+        raw = json.loads(Path(path).read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise ValueError(f"Cannot read the prompts file {str(path)!r}: {err}") from err
+    if not isinstance(raw, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
+    ):
+        raise ValueError(
+            f"The prompts file {str(path)!r} must hold a JSON object of strings, e.g. "
+            '{"query": "search_query: ", "document": "search_document: "}.'
+        )
+    return raw

@@ -55,11 +55,11 @@ class RuMTEBTask:
         own = self.__dict__.get("metadata")
         published = self.metadata
         self.metadata = published.model_copy(update={"dataset": {**published.dataset, "path": str(local)}})
-        from rumteb import _mirror_checks
+        from rumteb.data.diagnosis import reading
 
         try:
             # Any failure to read the mirror ends in one MirrorReadError naming the file (cause chained for -v).
-            with mirror_datasets_cache(local), _mirror_checks.reading(self, local, root):
+            with mirror_datasets_cache(local), reading(self, local, root):
                 super().load_data(num_proc=num_proc, **kwargs)  # type: ignore[misc]
         finally:
             if own is None:

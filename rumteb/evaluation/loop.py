@@ -1,0 +1,140 @@
+"""The task loop of ``rumteb run``: each task through ``mteb.evaluate``, stored in mteb's layout as it ends."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TaskOutcome:
+    """One finished task: its name, main score (mean over splits and subsets) and wall time; ``rerun_reason``
+    says why a stored result was not reused (None when there was none or it was reused)."""
+
+    task: str
+    main_score_name: str
+    score: float
+    seconds: float
+    rerun_reason: str | None = None
+
+
+class StaleResultError(ValueError):
+    """A stored result does not match the run and the overwrite strategy forbids replacing it."""
+
+
+def run_tasks(
+    model: Any,
+    tasks: Sequence[Any],
+    *,
+    output_folder: Path,
+    overwrite_strategy: str = "only-missing",
+    batch_size: int = 32,
+    prediction_folder: Path | None = None,
+    on_task_done: Callable[[TaskOutcome], None] | None = None,
+    show_progress_bar: bool = False,
+) -> list[TaskOutcome]:
+    """Evaluate ``tasks`` one at a time through ``mteb.evaluate`` into mteb's result layout under ``output_folder``.
+
+    Each task's result is written as soon as it finishes, through a temporary file, fsync and rename, so an
+    interrupted run keeps the tasks done so far and never leaves a partial file; a re-run finishes only the
+    missing work. A stored result is reused only when it matches the run: same dataset revision, task definition
+    (splits, subsets, main score) and model revision; otherwise it is re-run (``only-missing``, the default) with
+    a warning naming the difference, or refused (``never``, ``only-cache``). ``--overwrite-strategy`` keeps mteb's
+    meanings otherwise. Every ``encode`` call is checked: no None among the input texts, one finite row per input,
+    one dimension; texts longer than the model's limit are counted and reported once per task.
+    ``show_progress_bar`` asks the encoder for a progress bar per encode call (off by default).
+
+    Raises:
+        StaleResultError: A stored result does not match and ``overwrite_strategy`` is ``never``/``only-cache``.
+        rumteb.evaluation.guard.EncodeCheckError: None in the inputs; NaN/inf, wrong row count or dimension in the output.
+        rumteb.evaluation.result_store.ResultWriteError: The output folder cannot be written (not a folder, disk full).
+    """
+    import mteb
+
+    from rumteb.evaluation.guard import EncodeGuard
+    from rumteb.evaluation.result_store import SafeResultCache
+
+    if batch_size < 1:
+        raise ValueError(
+            f"The 'batch_size' parameter of run_tasks must be a positive int. Got {batch_size!r} instead."
+        )
+    strategies = ("always", "never", "only-missing", "only-cache")
+    if overwrite_strategy not in strategies:
+        raise ValueError(
+            f"The 'overwrite_strategy' parameter of run_tasks must be one of {', '.join(strategies)}. "
+            f"Got {overwrite_strategy!r} instead."
+        )
+    model = _as_mteb_model(model)
+    meta = model.mteb_model_meta
+    cache = SafeResultCache(output_folder)
+    guard = EncodeGuard(model)
+    from rumteb.evaluation import speed as _speed
+
+    cache.run_settings_extra = _speed.recorder(model, guard)  # size and throughput beside each result
+    outcomes = []
+    with guard.installed():
+        for task in tasks:
+            name = task.metadata.name
+            start = time.perf_counter()
+            cache.expect(task)
+            strategy, reason = overwrite_strategy, None
+            if overwrite_strategy != "always":
+                reason = cache.stale_reason(task, meta)
+            if reason is not None:
+                path = cache.get_task_result_path(name, meta)
+                if overwrite_strategy in ("never", "only-cache"):
+                    raise StaleResultError(
+                        f"The stored result {path} does not match this run: {reason}. --overwrite-strategy "
+                        f"{overwrite_strategy} does not replace it; use only-missing (re-runs it) or always."
+                    )
+                logger.warning("Not reusing the stored result %s: %s. Re-running %s.", path, reason, name)
+                strategy = "always"
+            guard.reset()
+            result = mteb.evaluate(
+                model,
+                [task],
+                cache=cache,
+                overwrite_strategy=strategy,
+                encode_kwargs={"batch_size": batch_size, "show_progress_bar": show_progress_bar},
+                prediction_folder=prediction_folder,
+                show_progress_bar=False,
+            )
+            guard.report(name)
+            (task_result,) = result.task_results
+            outcome = TaskOutcome(
+                task=name,
+                main_score_name=task.metadata.main_score,
+                score=float(task_result.get_score()),
+                seconds=time.perf_counter() - start,
+                rerun_reason=reason,
+            )
+            outcomes.append(outcome)
+            if on_task_done is not None:
+                on_task_done(outcome)
+    return outcomes
+
+
+def _as_mteb_model(model: Any) -> Any:
+    """A sentence-transformers model wrapped as mteb does; an mteb model as is.
+
+    Raises:
+        ValueError: Neither (no ``mteb_model_meta``): its results would have no name or revision to file under.
+    """
+    if type(model).__module__.startswith("sentence_transformers"):
+        from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
+        from sentence_transformers import SentenceTransformer
+
+        if isinstance(model, SentenceTransformer):
+            return SentenceTransformerEncoderWrapper(model)
+    if not hasattr(model, "mteb_model_meta"):
+        raise ValueError(
+            "The 'model' parameter of run_tasks must be an mteb encoder (with mteb_model_meta) or a "
+            f"SentenceTransformer. Got {type(model).__name__} instead."
+        )
+    return model

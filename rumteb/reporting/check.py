@@ -1,0 +1,387 @@
+"""``rumteb check``: is a results folder ready for the ruMTEB leaderboard (the embeddings-benchmark/results repo)?
+
+Per model (its revision folders merged, as the leaderboard and ``rumteb table`` merge them): every task of the
+benchmark present, with a finite main score on each split and subset the leaderboard averages; each result file
+readable and computed on the pinned dataset revision (else a warning naming both: the leaderboard shows results
+of earlier revisions of the same data). Per revision folder written by mteb 2 or later (what ``rumteb run``
+writes and what the results repository takes as a new submission): a ``model_meta.json`` whose name and revision
+match the folders, a revision that is a Hub commit (40 hex digits, not the weight hash of a local folder), the
+mteb version in every result file and a ``run_settings.jsonl`` entry for every split and subset. Folders written
+only by older mteb versions are published history: the results repository keeps them, and they pass with a
+warning.
+
+Example:
+    >>> report = check_results("../shared/data/published")
+    >>> report.ok, len(report.errors), len(report.warnings)
+    (True, 0, 43)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: A Hub commit: what the results repository expects as a model revision.
+_COMMIT = re.compile(r"^[0-9a-f]{40}$")
+#: Revision folders that name no model revision (mteb's placeholders, and results copied from papers).
+_NO_REVISION = ("external", "no_revision_available")
+RESULTS_REPO = "https://github.com/embeddings-benchmark/results"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding: ``level`` is ``"error"`` (the folder is not ready) or ``"warning"`` (it is, but look).
+
+    Attributes:
+        level: ``"error"`` or ``"warning"``.
+        where: The file or folder concerned.
+        message: What is wrong, naming the bad value.
+        fix: What to do about it.
+    """
+
+    level: str
+    where: Path
+    message: str
+    fix: str
+
+    def __str__(self) -> str:
+        return f"{self.level.upper()} {self.where}: {self.message} Fix: {self.fix}"
+
+
+@dataclass(frozen=True)
+class CheckReport:
+    """The result of `check_results`.
+
+    Attributes:
+        benchmark: The canonical benchmark name checked against.
+        models: The model folders checked (``<org__model>``), sorted.
+        problems: Errors first, then warnings, each group in folder order.
+    """
+
+    benchmark: str
+    models: Sequence[Path]
+    problems: Sequence[Problem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        """True when there are no errors (warnings allowed)."""
+        return not self.errors
+
+    @property
+    def errors(self) -> list[Problem]:
+        """The problems that keep the folder off the leaderboard."""
+        return [p for p in self.problems if p.level == "error"]
+
+    @property
+    def warnings(self) -> list[Problem]:
+        """The problems that do not (a dataset revision other than the pinned one, published history)."""
+        return [p for p in self.problems if p.level == "warning"]
+
+
+def check_results(path: str | os.PathLike[str], benchmark: str = "ruMTEB") -> CheckReport:
+    """Check every model under ``path`` for what the ruMTEB leaderboard and the results repository need.
+
+    Args:
+        path: A results folder in mteb's layout, at any level: an mteb cache root (holding ``results/``), a
+            ``results/`` folder, a model folder ``<org__model>`` or one of its revision folders.
+        benchmark: ``"ruMTEB"`` (alias ``"ruMTEB(v1)"``) or ``"ruMTEB(v1.1)"``.
+
+    Returns:
+        The report; ``report.ok`` is False when any error was found.
+
+    Raises:
+        LookupError: Unknown benchmark (with the closest names).
+        rumteb.reporting.result_file.ResultsError: ``path`` is not a folder or holds no ruMTEB result file.
+
+    Example:
+        >>> for problem in check_results("out/results", "ruMTEB").problems:
+        ...     print(problem)
+    """
+    from rumteb.benchmark import canonical_benchmark_name
+    from rumteb.reporting import result_file, results
+
+    benchmark = canonical_benchmark_name(benchmark)
+    root = Path(path).expanduser()
+    if not root.is_dir():
+        raise result_file.ResultsError(
+            f"The 'path' parameter of check_results must be an existing results folder. Got {str(root)!r} "
+            "instead."
+        )
+    folders = results._revision_folders(root)
+    by_model: dict[Path, list[Path]] = {}
+    for folder in folders:
+        if any(p.stem in _task_names() for p in folder.glob("*.json")):
+            by_model.setdefault(folder.parent, []).append(folder)
+    if not by_model:
+        raise result_file.ResultsError(
+            f"No ruMTEB result files under {root}: expected <org__model>/<revision>/<Task>.json files named "
+            "after ruMTEB tasks (e.g. TERRa.json), as mteb writes them."
+        )
+    problems: list[Problem] = []
+    for model_folder, revisions in sorted(by_model.items()):
+        problems += _check_model(model_folder, sorted(revisions), benchmark)
+    problems.sort(key=lambda p: p.level != "error")  # stable: errors first, each group in folder order
+    return CheckReport(benchmark=benchmark, models=sorted(by_model), problems=problems)
+
+
+def _task_names() -> set[str]:
+    from rumteb.tasks import TASKS_BY_NAME
+
+    return set(TASKS_BY_NAME)
+
+
+def _check_model(model_folder: Path, revisions: list[Path], benchmark: str) -> list[Problem]:
+    from rumteb.reporting import leaderboard, result_file
+    from rumteb.reporting.result_file import ResultsError
+
+    problems: list[Problem] = []
+    plan = {item.name: item for item in leaderboard._plan(benchmark)}
+    read: dict[str, list[Any]] = {}  # task -> readable TaskScores found for it
+    unreadable: set[str] = set()  # reported once, as unreadable, not again as missing
+    name = model_folder.name.replace("__", "/", 1)
+    for folder in revisions:
+        meta_name, folder_problems = _check_revision_folder(folder)
+        name = meta_name or name
+        problems += folder_problems
+        for file in sorted(folder.glob("*.json")):
+            if file.stem not in plan:
+                continue
+            try:
+                scores = result_file.read_task_result(file)
+            except ResultsError as err:
+                unreadable.add(file.stem)
+                problems.append(
+                    Problem("error", file, str(err), f"re-run the task: {_rerun(name, [file.stem])}.")
+                )
+                continue
+            read.setdefault(file.stem, []).append(scores)
+            problems += _check_task_file(scores, plan[file.stem].keys, name)
+    missing = [task for task in plan if task not in read and task not in unreadable]
+    if missing:
+        problems.append(
+            Problem(
+                "error",
+                model_folder,
+                f"{len(missing)} of the {len(plan)} {benchmark} tasks have no result: {', '.join(missing)}.",
+                f"run them: {_rerun(name, missing)}.",
+            )
+        )
+    return problems
+
+
+def _check_task_file(scores: Any, keys: Sequence[tuple[str, str]], model: str) -> list[Problem]:
+    """The leaderboard's splits and subsets present with finite scores; the dataset revision the pinned one."""
+    from rumteb.tasks import TASKS_BY_NAME
+
+    problems = []
+    absent = [f"{split}/{subset}" for split, subset in keys if (split, subset) not in scores.scores]
+    if absent:
+        problems.append(
+            Problem(
+                "error",
+                scores.path,
+                f"no main score for {', '.join(absent)} (split/subset), which the leaderboard averages; the "
+                f"file has {', '.join(f'{s}/{h}' for s, h in sorted(scores.scores)) or 'none'}.",
+                f"re-run the task on the benchmark's splits: {_rerun(model, [scores.task])}.",
+            )
+        )
+    pinned = TASKS_BY_NAME[scores.task].metadata.dataset["revision"]
+    if scores.dataset_revision != pinned:
+        problems.append(
+            Problem(
+                "warning",
+                scores.path,
+                f"dataset revision {scores.dataset_revision}, not the pinned {pinned} (the leaderboard shows "
+                "results of earlier revisions of the same data).",
+                f"none needed; to score today's data: {_rerun(model, [scores.task])}.",
+            )
+        )
+    return problems
+
+
+def _check_revision_folder(folder: Path) -> tuple[str | None, list[Problem]]:
+    """``model_meta.json``, the revision, the mteb version and ``run_settings.jsonl`` of one revision folder.
+
+    Returns the model name from ``model_meta.json`` (None when absent or unreadable) and the problems.
+    """
+    tasks = _task_names()
+    files = [p for p in sorted(folder.glob("*.json")) if p.stem in tasks]
+    versions = {p: version for p in files for readable, version in [_mteb_version(p)] if readable}
+    # what mteb 2 writes (rumteb run included); older folders are the results repository's history
+    modern = (folder / "run_settings.jsonl").is_file() or any(
+        v is not None and v >= (2, 0, 0) for v in versions.values()
+    )
+    if not modern:
+        found = sorted({".".join(map(str, v)) for v in versions.values() if v is not None})
+        written = f"mteb {', '.join(found)}" if found else "an mteb version it does not record"
+        fix = "none for published history; to submit new results, re-run with rumteb run (mteb 2)."
+        return None, [
+            Problem(
+                "warning",
+                folder,
+                f"historic results: written by {written}, without model_meta.json. The results repository "
+                "keeps such folders, but takes new results only from mteb > 2.0.0 with model_meta.json and "
+                "run_settings.jsonl.",
+                fix,
+            )
+        ]
+    problems: list[Problem] = []
+    name, meta_problems = _check_model_meta(folder)
+    problems += meta_problems
+    model = name or folder.parent.name.replace("__", "/", 1)
+    old = [p.stem for p, v in versions.items() if v is None or v <= (2, 0, 0)]
+    if old:
+        problems.append(
+            Problem(
+                "error",
+                folder,
+                f"{len(old)} result files record no mteb version or one <= 2.0.0 ({', '.join(old)}); the results "
+                "repository takes new results only from mteb > 2.0.0.",
+                f"re-run them with rumteb run (mteb 2): {_rerun(model, old)} --overwrite-strategy always.",
+            )
+        )
+    problems += _check_run_settings(folder, files, model)
+    return name, problems
+
+
+def _check_model_meta(folder: Path) -> tuple[str | None, list[Problem]]:
+    path = folder / "model_meta.json"
+    model_folder = folder.parent.name
+    rerun = f"run the model by its Hub id: rumteb run -m {model_folder.replace('__', '/', 1)} (writes it)"
+    if not path.is_file():
+        return None, [Problem("error", folder, "no model_meta.json.", rerun + ".")]
+    try:
+        meta = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError) as err:
+        return None, [Problem("error", path, f"cannot be read as JSON ({err}).", rerun + ".")]
+    if not isinstance(meta, dict) or not isinstance(meta.get("name"), str) or not meta["name"]:
+        return None, [Problem("error", path, "has no 'name' (a non-empty string).", rerun + ".")]
+    name: str = meta["name"]
+    problems = []
+    if name.startswith("local/") or model_folder.startswith("local__"):
+        problems.append(
+            Problem(
+                "error",
+                path,
+                f"the model {name!r} is a local folder: its revision is a hash of its weight files, not a Hub "
+                "commit, and nobody can load it from the name.",
+                "upload the model to the Hugging Face Hub and run it by its id: rumteb run -m ORG/NAME.",
+            )
+        )
+    elif name.replace(" ", "_").replace("/", "__") != model_folder:
+        problems.append(
+            Problem(
+                "error",
+                path,
+                f"names the model {name!r}, but the folder is {model_folder!r} (expected "
+                f"{name.replace(' ', '_').replace('/', '__')!r}).",
+                "move the files into the folder its name gives, or fix the name.",
+            )
+        )
+    if "revision" not in meta:
+        problems.append(Problem("error", path, "has no 'revision'.", rerun + "."))
+        return name, problems
+    revision = meta["revision"] if meta["revision"] is not None else folder.name
+    if revision != folder.name:
+        problems.append(
+            Problem(
+                "error",
+                path,
+                f"records revision {revision!r}, but the folder is {folder.name!r}.",
+                "move the files into the folder of their revision, or fix model_meta.json.",
+            )
+        )
+    elif not name.startswith("local/") and not _COMMIT.match(str(revision)):
+        problems.append(
+            Problem(
+                "error",
+                path,
+                f"the revision {revision!r} is not a Hub commit (40 hex digits).",
+                f"run a pinned commit of the model: rumteb run -m {name} --model-revision COMMIT.",
+            )
+        )
+    return name, problems
+
+
+def _check_run_settings(folder: Path, files: Sequence[Path], model: str) -> list[Problem]:
+    """Every (task, split, subset) of the result files has a ``run_settings.jsonl`` entry naming mteb > 2.0.0."""
+    path = folder / "run_settings.jsonl"
+    rerun = f"re-run with rumteb run (mteb writes it): {_rerun(model, [f.stem for f in files])}"
+    if not path.is_file():
+        return [Problem("error", folder, "no run_settings.jsonl.", rerun + " --overwrite-strategy always.")]
+    covered: dict[tuple[str, str, str], tuple[int, int, int] | None] = {}
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            entry = json.loads(line)
+        except ValueError as err:
+            return [Problem("error", path, f"line {number} is not JSON ({err}).", rerun + ".")]
+        if not isinstance(entry, dict):
+            return [Problem("error", path, f"line {number} is not a JSON object.", rerun + ".")]
+        splits = entry.get("splits", [entry.get("split")])
+        subsets = entry.get("subsets", [entry.get("subset")])
+        version = entry.get("version")
+        mteb_version = _parse_version(version.get("mteb") if isinstance(version, dict) else None)
+        for split in splits if isinstance(splits, list) else []:
+            for subset in subsets if isinstance(subsets, list) else []:
+                covered[(str(entry.get("task")), str(split), str(subset))] = mteb_version
+    lacking = []
+    for file in files:
+        for split, subset in _keys_in_file(file):
+            version = covered.get((file.stem, split, subset))
+            if version is None or version <= (2, 0, 0):
+                lacking.append(f"{file.stem} {split}/{subset}")
+    if not lacking:
+        return []
+    shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more" if len(lacking) > 5 else "")
+    return [
+        Problem(
+            "error",
+            path,
+            f"no entry with an mteb version > 2.0.0 for {shown}.",
+            rerun + " --overwrite-strategy always.",
+        )
+    ]
+
+
+def _keys_in_file(path: Path) -> list[tuple[str, str]]:
+    from rumteb.reporting import result_file
+
+    try:
+        return sorted(result_file.read_task_result(path).scores)
+    except result_file.ResultsError:
+        return []  # reported where the file is read
+
+
+def _mteb_version(path: Path) -> tuple[bool, tuple[int, int, int] | None]:
+    """Whether the file is a JSON object (else it is reported where it is read), and its mteb version."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return False, None
+    if not isinstance(data, dict):
+        return False, None
+    return True, _parse_version(data.get("mteb_version"))
+
+
+def _parse_version(value: object) -> tuple[int, int, int] | None:
+    if not isinstance(value, str):
+        return None
+    numbers = re.findall(r"\d+", value)[:3]
+    if not numbers:
+        return None
+    parts = [int(n) for n in numbers] + [0] * (3 - len(numbers))
+    return parts[0], parts[1], parts[2]
+
+
+def _rerun(model: str, tasks: Sequence[str]) -> str:
+    return f"rumteb run -m {model} -t {' '.join(tasks)}"
+
+
+# --- command line -------------------------------------------------------------------------------------------

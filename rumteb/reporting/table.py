@@ -1,0 +1,103 @@
+"""Render leaderboard rows (`rumteb.reporting.leaderboard.summary_table`) as Markdown, CSV, JSON or LaTeX.
+
+`format_table` writes scores with 2 decimals and missing ones as ``n/a`` (empty in CSV, null in JSON), and puts
+the notes of `rumteb.reporting.leaderboard.table_notes` below a Markdown or LaTeX table; CSV and JSON stay
+machine-readable.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from rumteb.reporting.leaderboard import TABLE_COLUMNS
+
+#: The formats of `format_table`.
+FORMATS = ("md", "csv", "json", "latex")
+
+
+def format_table(rows: Sequence[Mapping[str, Any]], fmt: str = "md", *, notes: Sequence[str] = ()) -> str:
+    """Render `summary_table` rows as Markdown, CSV, JSON or LaTeX; the text ends with a newline.
+
+    Missing values are ``n/a`` in md and latex, empty in csv, null in json. ``notes`` (from `table_notes`) go
+    below the table in md (a list) and latex (``%`` comments); csv and json stay machine-readable, so callers
+    write the notes elsewhere (stderr) and passing them raises.
+
+    Args:
+        rows: Dicts with the same keys, e.g. from `summary_table`.
+        fmt: ``"md"``, ``"csv"``, ``"json"`` or ``"latex"``.
+        notes: Lines to add below an md or latex table.
+
+    Raises:
+        ValueError: Unknown ``fmt``, or ``notes`` with csv or json.
+
+    Example:
+        >>> print(format_table([{"model": "m", "Mean(Task)": 56.44}], "csv"), end="")
+        model,Mean(Task)
+        m,56.44
+    """
+    if fmt not in FORMATS:
+        raise ValueError(
+            f"The 'fmt' parameter of format_table must be one of {FORMATS}. Got {fmt!r} instead."
+        )
+    if notes and fmt in ("csv", "json"):
+        raise ValueError(
+            f"The 'notes' parameter of format_table must be empty for fmt={fmt!r} (write the notes to "
+            f"stderr). Got {len(notes)} notes instead."
+        )
+    columns = list(rows[0]) if rows else list(TABLE_COLUMNS)
+    if fmt == "json":
+        return json.dumps([dict(row) for row in rows], indent=2, ensure_ascii=False) + "\n"
+    if fmt == "csv":
+        return _csv(columns, rows)
+    if fmt == "latex":
+        return _latex(columns, rows, notes)
+    return _markdown(columns, rows, notes)
+
+
+def _cell(value: Any, missing: str) -> str:
+    if value is None:
+        return missing
+    return f"{value:.2f}" if isinstance(value, float) else str(value)
+
+
+def _csv(columns: list[str], rows: Sequence[Mapping[str, Any]]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(columns)
+    writer.writerows([_cell(row[c], "") for c in columns] for row in rows)
+    return out.getvalue()
+
+
+def _markdown(columns: list[str], rows: Sequence[Mapping[str, Any]], notes: Sequence[str]) -> str:
+    lines = ["| " + " | ".join(columns) + " |", "|---|" + "---:|" * (len(columns) - 1)]
+    lines += [
+        "| " + " | ".join(_cell(row[c], "n/a").replace("|", r"\|") for c in columns) + " |" for row in rows
+    ]
+    if notes:
+        lines += ["", *(f"- {note}" for note in notes)]
+    return "\n".join(lines) + "\n"
+
+
+_LATEX_SPECIALS = {c: "\\" + c for c in "&%$#_{}"} | {
+    "~": r"\textasciitilde{}",
+    "^": r"\^{}",
+    "\\": r"\textbackslash{}",
+}
+
+
+def _latex_escape(text: str) -> str:
+    return "".join(_LATEX_SPECIALS.get(c, c) for c in text)
+
+
+def _latex(columns: list[str], rows: Sequence[Mapping[str, Any]], notes: Sequence[str]) -> str:
+    lines = [r"\begin{tabular}{l" + "r" * (len(columns) - 1) + "}", r"\hline"]
+    lines.append(" & ".join(_latex_escape(c) for c in columns) + r" \\")
+    lines.append(r"\hline")
+    lines += [" & ".join(_latex_escape(_cell(row[c], "n/a")) for c in columns) + r" \\" for row in rows]
+    lines += [r"\hline", r"\end{tabular}"]
+    lines += [f"% {note}" for note in notes]
+    return "\n".join(lines) + "\n"
