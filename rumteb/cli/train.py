@@ -56,6 +56,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         help="continue from the newest checkpoint-<step> in output_dir (written when save_steps > 0); "
         "starts from scratch when there is none. Same as --set resume=true",
     )
+    parser.add_argument(
+        "--exclude-contaminated",
+        action="store_true",
+        help="drop every example with a text found in ruMTEB's evaluation splits (see 'rumteb contamination'; "
+        "data from $RUMTEB_DATA_DIR, else the Hub) and record the counts in OUTPUT_DIR/contamination.json. "
+        "Same as --set exclude_contaminated=true; a mapping in the config sets benchmark, data_dir, threshold",
+    )
     parser.set_defaults(handler=_cmd_train)
 
 
@@ -71,7 +78,11 @@ def _cmd_train(args: argparse.Namespace) -> int:
     from rumteb.models.recipe.training import train
 
     overrides = [*args.overrides, *(["resume=true"] if args.resume else [])]
+    if args.exclude_contaminated and not any(o.startswith("exclude_contaminated=") for o in overrides):
+        overrides.append("exclude_contaminated=true")
     config = load_config(resolve_config(args.config), overrides=overrides)
     result = train(config)
+    for name, count in result.excluded.items():
+        sys.stdout.write(f"excluded {count} contaminated examples of {name}\n")
     sys.stdout.write(f"saved the trained model to {result.model_dir}\n")
     return 0

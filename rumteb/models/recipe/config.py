@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from rumteb._util.lookup import unknown_name_error
+from rumteb.models.recipe.contamination import ExcludeConfig
 
 __all__ = [
     "DEFAULT_PROMPTS",
@@ -143,6 +144,7 @@ class TrainConfig:
     resume: bool = False
     prompts: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PROMPTS))
     eval: EvalConfig | None = None
+    exclude_contaminated: ExcludeConfig | None = None
 
     def __post_init__(self) -> None:
         _check(self.pooling in POOLING, "pooling", f"one of {', '.join(POOLING)}", self.pooling)
@@ -275,6 +277,7 @@ def config_from_dict(data: Mapping[str, Any]) -> TrainConfig:
             fields[name] = float(fields[name])
     if fields.get("eval") is not None:
         fields["eval"] = _eval_from_dict(fields["eval"])
+    fields["exclude_contaminated"] = ExcludeConfig.from_value(fields.get("exclude_contaminated"))
     return TrainConfig(**fields)
 
 
@@ -338,6 +341,9 @@ def config_to_dict(config: TrainConfig) -> dict[str, Any]:
     return {f.name: plain(getattr(config, f.name)) for f in dataclasses.fields(config)} | {
         "datasets": [plain(dataclasses.asdict(d)) for d in config.datasets],
         "eval": None if config.eval is None else plain(dataclasses.asdict(config.eval)),
+        "exclude_contaminated": None
+        if config.exclude_contaminated is None
+        else dataclasses.asdict(config.exclude_contaminated),
     }
 
 

@@ -26,15 +26,15 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import json
 import logging
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-from rumteb._util.lookup import unknown_name_error
 
 # the config schema lives in `rumteb.models.recipe.config`; its names stay importable from here
 from rumteb.models.recipe.config import DEFAULT_PROMPTS as DEFAULT_PROMPTS
@@ -50,6 +50,7 @@ from rumteb.models.recipe.config import config_to_dict as config_to_dict
 from rumteb.models.recipe.config import load_config as load_config
 from rumteb.models.recipe.config import resolve_config as resolve_config
 from rumteb.models.recipe.config import shipped_configs as shipped_configs
+from rumteb.models.recipe.sources import load_source
 
 __all__ = ["DatasetConfig", "TrainConfig", "TrainResult", "config_from_dict", "load_config", "train"]
 
@@ -67,6 +68,7 @@ class TrainResult:
         step_datasets: the dataset name of this rank's batch at each step run by this call.
         world_size: the number of processes.
         resumed_from: the checkpoint folder the run continued from, if any.
+        excluded: per dataset, the examples dropped by ``exclude_contaminated`` (also in contamination.json).
     """
 
     model_dir: Path
@@ -75,38 +77,7 @@ class TrainResult:
     step_datasets: tuple[str, ...] = ()
     world_size: int = 1
     resumed_from: Path | None = None
-
-
-def _load_dataset(spec: DatasetConfig, seed: int) -> Any:
-    import datasets
-
-    suffix = Path(spec.path).suffix.lower()
-    builder = {".jsonl": "json", ".json": "json", ".parquet": "parquet"}.get(suffix)
-    if builder is None:
-        raise ValueError(
-            f"The 'datasets.path' parameter of the training config must be a .jsonl, .json or .parquet file. "
-            f"Got {spec.path!r} instead."
-        )
-    data = datasets.load_dataset(builder, data_files=spec.path, split="train")
-    columns = [spec.anchor, spec.positive, *spec.negatives]
-    missing = [c for c in [*columns, *spec.where] if c not in data.column_names]
-    if missing:
-        raise unknown_name_error(
-            f"column of dataset {spec.name!r}",
-            missing[0],
-            data.column_names,
-            fix=f"Columns: {data.column_names}.",
-        )
-    if spec.where:
-        data = data.filter(lambda row: all(row[k] == v for k, v in spec.where.items()))
-    data = data.filter(lambda row: all(isinstance(row[c], str) and row[c].strip() for c in columns))
-    data = data.shuffle(seed=seed)
-    if spec.max_rows is not None:
-        data = data.select(range(min(spec.max_rows, len(data))))
-    # Losses read columns by order: anchor, positive, then negatives.
-    names = ["anchor", "positive", *[f"negative_{i + 1}" for i in range(len(spec.negatives))]]
-    data = data.select_columns(columns)
-    return data.rename_columns({old: new for old, new in zip(columns, names, strict=True) if old != new})
+    excluded: Mapping[str, int] = dataclasses.field(default_factory=dict)
 
 
 def _column_prompts(spec: DatasetConfig) -> dict[str, str]:
@@ -212,7 +183,10 @@ def train(config: TrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
         from rumteb.data.preflight import check_data_sources
 
         check_data_sources(evaluator.task_instances())
-    train_data = datasets.DatasetDict({d.name: _load_dataset(d, config.seed) for d in config.datasets})
+    train_data = datasets.DatasetDict({d.name: load_source(d, config.seed) for d in config.datasets})
+    excluded: dict[str, int] = {}
+    if config.exclude_contaminated is not None:
+        train_data, excluded = _exclude_contaminated(train_data, config, out)
     prompts = {d.name: _column_prompts(d) for d in config.datasets}
     args = SentenceTransformerTrainingArguments(
         output_dir=str(out),
@@ -310,4 +284,43 @@ def train(config: TrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
         step_datasets=tuple(step_datasets),
         world_size=world_size,
         resumed_from=Path(checkpoint) if checkpoint else None,
+        excluded=excluded,
     )
+
+
+def _exclude_contaminated(train_data: Any, config: TrainConfig, out: Path) -> tuple[Any, dict[str, int]]:
+    """Drop the examples with a text found in the evaluation splits of ``config.exclude_contaminated``'s benchmark;
+    the report and the counts go to ``out/contamination.json``."""
+    import datasets
+
+    from rumteb.benchmark import select_tasks
+    from rumteb.models.recipe.contamination import find_contamination, normalise
+
+    spec = config.exclude_contaminated
+    assert spec is not None
+    tasks = select_tasks(benchmark=spec.benchmark, data_dir=spec.data_dir)
+    sources = {
+        name: [t for column in data.column_names for t in data.data.column(column).to_pylist()]
+        for name, data in train_data.items()
+    }
+    report = find_contamination(
+        sources, tasks, benchmark=spec.benchmark, threshold=spec.threshold, near=spec.near
+    )
+    kept, excluded = {}, {}
+    for name, data in train_data.items():
+        bad = report.contaminated[name]
+
+        def clean(batch: dict[str, list[str]], bad: set[str] = bad) -> list[bool]:
+            rows = zip(*batch.values(), strict=True)
+            return [not any(normalise(text) in bad for text in row) for row in rows]
+
+        kept[name] = data.filter(clean, batched=True) if bad else data
+        excluded[name] = len(data) - len(kept[name])
+        logger.info("exclude_contaminated: dropped %d of %d examples of %s", excluded[name], len(data), name)
+    if int(os.environ.get("RANK", "0")) == 0:
+        out.mkdir(parents=True, exist_ok=True)
+        record = {"excluded_examples": excluded, "report": report.to_json()}
+        (out / "contamination.json").write_text(
+            json.dumps(record, ensure_ascii=False, indent=2), encoding="utf-8"
+        )
+    return datasets.DatasetDict(kept), excluded
