@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import unicodedata
 from pathlib import Path
 
@@ -185,3 +186,77 @@ def test_training_drops_the_contaminated_examples(
     assert expected >= 4 and result.excluded == {"paraphraser": expected}
     record = json.loads((root / "trained" / "contamination.json").read_text(encoding="utf-8"))
     assert record["excluded_examples"] == {"paraphraser": expected}
+
+
+# --- Hub training sources, read offline from a mirror -----------------------------------------------------------
+
+REV = "0123456789abcdef0123456789abcdef01234567"
+
+
+def _hub_config(root: Path, **source: object) -> dict[str, object]:
+    spec = {
+        "name": "pairs",
+        "hub": "someorg/pairs",
+        "revision": REV,
+        "anchor": "q",
+        "positive": "d",
+        **source,
+    }
+    return {
+        "base_model": "m",
+        "output_dir": str(root / "out"),
+        "data_dir": str(root / "mirror"),
+        "datasets": [spec],
+    }
+
+
+def test_hub_source_schema(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="40-hex commit of someorg/pairs"):
+        config_from_dict(_hub_config(tmp_path, revision="main"))
+    with pytest.raises(ValueError, match="exactly one of 'path'"):
+        config_from_dict(_hub_config(tmp_path, path="local.jsonl"))
+    with pytest.raises(ValueError, match="Hub dataset id org/name"):
+        config_from_dict(_hub_config(tmp_path, hub="../etc"))
+    with pytest.raises(LookupError, match="Did you mean: revision"):
+        config_from_dict(_hub_config(tmp_path, revison=REV))
+    config = config_from_dict(_hub_config(tmp_path, config="ru", split="validation"))
+    source = config.datasets[0]
+    assert (source.hub, source.revision, source.config, source.split) == (
+        "someorg/pairs",
+        REV,
+        "ru",
+        "validation",
+    )
+
+
+def test_hub_source_is_read_offline_from_a_pulled_mirror(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from _helpers import make_mirror
+
+    from rumteb.data import MissingDataError, RevisionMismatchError
+    from rumteb.models.recipe.sources import load_source
+
+    rows = [{"q": f"вопрос {i}", "d": f"ответ {i}", "label": i % 2} for i in range(20)]
+    config = config_from_dict(_hub_config(tmp_path, where={"label": 1}))
+    with pytest.raises(MissingDataError, match="rumteb data pull --config"):
+        load_source(config.datasets[0], 0, config.data_dir)
+    # `rumteb data pull --config` through a stand-in for the Hub download
+    upstream = make_mirror(tmp_path / "hub", "someorg/pairs", {"default": {"train": rows}})
+
+    def download(repo_id: str, revision: str, local_dir: Path, patterns: object) -> None:
+        assert (repo_id, revision, patterns) == ("someorg/pairs", REV, None)
+        shutil.copytree(upstream, local_dir)
+
+    monkeypatch.setattr("rumteb.data.pulling._hub_download", download)
+    yaml_path = tmp_path / "config.yaml"
+    import yaml
+
+    yaml_path.write_text(yaml.safe_dump(_hub_config(tmp_path, where={"label": 1})), encoding="utf-8")
+    assert main(["data", "pull", "--config", str(yaml_path), "--to", str(tmp_path / "mirror")]) == 0
+    assert f"someorg/pairs@{REV[:10]}" in capsys.readouterr().out
+    data = load_source(config.datasets[0], 0, config.data_dir)
+    assert sorted(data["anchor"]) == sorted(r["q"] for r in rows if r["label"] == 1)
+    other = config_from_dict(_hub_config(tmp_path, revision="f" * 40))
+    with pytest.raises(RevisionMismatchError, match=REV):
+        load_source(other.datasets[0], 0, other.data_dir)

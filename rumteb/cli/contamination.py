@@ -66,7 +66,7 @@ def _cmd_contamination(args: argparse.Namespace) -> int:
     tasks = select_tasks(args.tasks, benchmark=args.benchmark, data_dir=args.data_dir)
     sources = {}
     for spec in config.datasets:
-        data = load_source(spec, config.seed)
+        data = load_source(spec, config.seed, config.data_dir)
         sources[spec.name] = [t for column in data.column_names for t in data.data.column(column).to_pylist()]
     benchmark = "tasks" if args.tasks else args.benchmark
     report = find_contamination(

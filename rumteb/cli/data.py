@@ -20,12 +20,19 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     pull = data_commands.add_parser(
         "pull",
         help="download the pinned datasets and write manifests",
-        description="Download each task's dataset at its pinned revision into DIR/<org>/<name>/ and write a "
-        "manifest (revision, size and sha256 of every file). Needs Hub access.",
+        description="Download each task's dataset (or each Hub training source of a config, with --config) at "
+        "its pinned revision into DIR/<org>/<name>/ and write a manifest (revision, size and sha256 of every "
+        "file). Needs Hub access.",
     )
     which = pull.add_mutually_exclusive_group()
     which.add_argument("-b", "--benchmark", default=None, help="all tasks of a benchmark (default: ruMTEB)")
     which.add_argument("-t", "--tasks", nargs="+", metavar="TASK", help="only these tasks")
+    which.add_argument(
+        "--config",
+        metavar="CONFIG",
+        help="the Hub training sources (hub: + revision:) of a training config (YAML file or shipped name), "
+        "for 'rumteb train' and 'rumteb contamination' with data_dir: DIR",
+    )
     pull.add_argument(
         "--to", required=True, type=Path, metavar="DIR", help="the mirror folder (created if missing)"
     )
@@ -44,11 +51,15 @@ def _cmd_data_pull(args: argparse.Namespace) -> int:
     import rumteb
     from rumteb import data
 
-    if args.tasks:
-        tasks = rumteb.get_tasks(args.tasks)
+    if args.config is not None:
+        manifests = data.pull_repos(_hub_sources(args.config), args.to)
     else:
-        tasks = rumteb.get_tasks(benchmark=args.benchmark or "ruMTEB")
-    manifests = data.pull(tasks, args.to)
+        tasks = (
+            rumteb.get_tasks(args.tasks)
+            if args.tasks
+            else rumteb.get_tasks(benchmark=args.benchmark or "ruMTEB")
+        )
+        manifests = data.pull(tasks, args.to)
     for manifest in manifests:
         size = sum(entry.size for entry in manifest.files.values())
         sys.stdout.write(
@@ -57,6 +68,21 @@ def _cmd_data_pull(args: argparse.Namespace) -> int:
         )
     sys.stdout.write(f"Pulled {len(manifests)} datasets into {args.to}. Use it with --data-dir {args.to}\n")
     return 0
+
+
+def _hub_sources(config_name: str) -> list[tuple[str, str, str]]:
+    from rumteb.models.recipe.config import load_config, resolve_config
+
+    config = load_config(resolve_config(config_name))
+    sources = [
+        (d.hub, d.revision, d.name) for d in config.datasets if d.hub is not None and d.revision is not None
+    ]
+    if not sources:
+        raise ValueError(
+            f"The training config {config_name!r} has no Hub sources (datasets with hub: and revision:); its "
+            "local files need no pull."
+        )
+    return sources
 
 
 def _cmd_data_verify(args: argparse.Namespace) -> int:

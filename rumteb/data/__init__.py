@@ -39,7 +39,7 @@ from rumteb.data.manifest import (
     read_manifest,
     write_manifest,
 )
-from rumteb.data.pulling import Downloader, pull
+from rumteb.data.pulling import Downloader, pull, pull_repos
 from rumteb.data.verification import VerifyReport, verify
 
 __all__ = [
@@ -62,6 +62,7 @@ __all__ = [
     "mirror_datasets_cache",
     "mirror_fingerprint",
     "pull",
+    "pull_repos",
     "read_manifest",
     "resolve_data_dir",
     "verify",

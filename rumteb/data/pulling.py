@@ -117,11 +117,33 @@ def pull(
     Example:
         >>> rumteb.data.pull(rumteb.get_tasks(["TERRa"]), "ru_data")  # doctest: +SKIP
     """
-    fetch = download or _hub_download
-    root = Path(to)
+    return _pull_plan(_plan(tasks), Path(to), download or _hub_download)
+
+
+def pull_repos(
+    repos: Sequence[tuple[str, str, str]],
+    to: str | os.PathLike[str],
+    *,
+    download: Downloader | None = None,
+) -> list[Manifest]:
+    """Download whole Hub datasets at pinned revisions into the mirror ``to``, with manifests, as `pull` does for
+    tasks: ``repos`` holds ``(repo_id, revision, used_by)`` (e.g. the training sources of a config, ``used_by``
+    naming the source). A repository named twice at one revision is downloaded once.
+
+    Example:
+        >>> pull_repos([("IlyaGusev/habr", "<40-hex commit>", "habr")], "train_data")  # doctest: +SKIP
+    """
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for repo_id, revision, used_by in repos:
+        grouped.setdefault((repo_id, revision), []).append(used_by)
+    plan = [_Pull(repo_id, revision, tuple(names), None) for (repo_id, revision), names in grouped.items()]
+    return _pull_plan(plan, Path(to), download or _hub_download)
+
+
+def _pull_plan(plan: Sequence[_Pull], root: Path, fetch: Downloader) -> list[Manifest]:
     root.mkdir(parents=True, exist_ok=True)
     manifests = []
-    for item in _plan(tasks):
+    for item in plan:
         folder = dataset_folder(root, item.repo_id)
         # Download next to the target and swap it in whole: a crash or a new revision never leaves a mix of files.
         staging = folder.with_name(f".{folder.name}.partial")

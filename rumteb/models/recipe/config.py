@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from rumteb._util.lookup import unknown_name_error
+from rumteb.models.recipe._schema import _check, _is_int, _is_number, _reject_unknown
 from rumteb.models.recipe.contamination import ExcludeConfig
+from rumteb.models.recipe.source_config import DatasetConfig, dataset_from_dict
 
 __all__ = [
     "DEFAULT_PROMPTS",
@@ -30,7 +32,6 @@ __all__ = [
     "shipped_configs",
 ]
 
-ROLES = ("anchor", "positive", "negatives")
 POOLING = ("cls", "mean", "max", "lasttoken")
 PRECISION = ("fp32", "bf16", "fp16")
 SAMPLERS = ("proportional", "round_robin")
@@ -51,31 +52,6 @@ DEFAULT_PROMPTS: Mapping[str, str] = {
     "Reranking-query": "search_query: ",
     "Reranking-document": "search_document: ",
 }
-
-
-@dataclass(frozen=True)
-class DatasetConfig:
-    """One training source: a local JSONL or parquet file and the roles of its columns.
-
-    Attributes:
-        name: unique name (batches never mix datasets; prefixes are keyed by it).
-        path: ``.jsonl``/``.json`` or ``.parquet`` file.
-        anchor: column of the anchors (queries).
-        positive: column of the positives.
-        negatives: columns of hard negatives (may be empty).
-        prefixes: prefix per role (``anchor``, ``positive``, ``negatives``); missing roles get none.
-        where: keep only rows whose columns equal these values (e.g. ``{label: 1}``).
-        max_rows: keep at most this many rows (after ``where``, shuffled with the config's seed).
-    """
-
-    name: str
-    path: str
-    anchor: str
-    positive: str
-    negatives: tuple[str, ...] = ()
-    prefixes: Mapping[str, str] = field(default_factory=dict)
-    where: Mapping[str, Any] = field(default_factory=dict)
-    max_rows: int | None = None
 
 
 @dataclass(frozen=True)
@@ -144,6 +120,7 @@ class TrainConfig:
     resume: bool = False
     prompts: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_PROMPTS))
     eval: EvalConfig | None = None
+    data_dir: str | None = None
     exclude_contaminated: ExcludeConfig | None = None
 
     def __post_init__(self) -> None:
@@ -181,71 +158,10 @@ class TrainConfig:
             "in [0, 1)",
             self.warmup_ratio,
         )
+        _check(self.data_dir is None or isinstance(self.data_dir, str), "data_dir", "a folder", self.data_dir)
         _check(bool(self.datasets), "datasets", "a non-empty list", self.datasets)
         names = [d.name for d in self.datasets]
         _check(len(set(names)) == len(names), "datasets", "a list with unique names", names)
-
-
-def _is_int(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _is_number(value: object) -> bool:
-    return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-def _check(ok: bool, name: str, expected: str, value: object) -> None:
-    if not ok:
-        raise ValueError(
-            f"The {name!r} parameter of the training config must be {expected}. Got {value!r} instead."
-        )
-
-
-def _reject_unknown(data: Mapping[str, Any], cls: type, where: str) -> None:
-    known = [f.name for f in dataclasses.fields(cls)]
-    for key in data:
-        if key not in known:
-            raise unknown_name_error(f"key in {where}", key, known, fix=f"Known keys: {', '.join(known)}.")
-
-
-def _dataset_from_dict(data: Any) -> DatasetConfig:
-    if not isinstance(data, Mapping):
-        raise ValueError(
-            f"The 'datasets' parameter of the training config must hold mappings. Got {data!r} instead."
-        )
-    _reject_unknown(data, DatasetConfig, "a dataset")
-    fields = dict(data)
-    for required in ("name", "path", "anchor", "positive"):
-        _check(
-            isinstance(fields.get(required), str), f"datasets.{required}", "a string", fields.get(required)
-        )
-    negatives = fields.get("negatives", [])
-    if isinstance(negatives, str):
-        negatives = [negatives]
-    _check(
-        isinstance(negatives, list | tuple) and all(isinstance(n, str) for n in negatives),
-        "datasets.negatives",
-        "a column name or a list of column names",
-        negatives,
-    )
-    fields["negatives"] = tuple(negatives)
-    prefixes = fields.get("prefixes", {}) or {}
-    _check(isinstance(prefixes, Mapping), "datasets.prefixes", "a mapping role -> prefix", prefixes)
-    for role in prefixes:
-        if role not in ROLES:
-            raise unknown_name_error("prefix role", role, ROLES, fix=f"Roles: {', '.join(ROLES)}.")
-    fields["prefixes"] = dict(prefixes)
-    where = fields.get("where", {}) or {}
-    _check(isinstance(where, Mapping), "datasets.where", "a mapping column -> value", where)
-    fields["where"] = dict(where)
-    max_rows = fields.get("max_rows")
-    _check(
-        max_rows is None or (_is_int(max_rows) and max_rows > 0),
-        "datasets.max_rows",
-        "a positive integer",
-        max_rows,
-    )
-    return DatasetConfig(**fields)
 
 
 def config_from_dict(data: Mapping[str, Any]) -> TrainConfig:
@@ -266,7 +182,7 @@ def config_from_dict(data: Mapping[str, Any]) -> TrainConfig:
             raise ValueError(f"The training config must set {required!r}.")
     datasets = fields["datasets"]
     _check(isinstance(datasets, Sequence) and not isinstance(datasets, str), "datasets", "a list", datasets)
-    fields["datasets"] = tuple(_dataset_from_dict(d) for d in datasets)
+    fields["datasets"] = tuple(dataset_from_dict(d) for d in datasets)
     if "prompts" in fields:
         _check(
             isinstance(fields["prompts"], Mapping), "prompts", "a mapping name -> prefix", fields["prompts"]
@@ -365,7 +281,6 @@ def resolve_config(value: str) -> Path:
     shipped = shipped_configs()
     if value in shipped:
         return shipped[value]
-    from rumteb._util.lookup import unknown_name_error
 
     raise unknown_name_error(
         "training config",

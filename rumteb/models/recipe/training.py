@@ -40,7 +40,6 @@ from typing import Any
 from rumteb.models.recipe.config import DEFAULT_PROMPTS as DEFAULT_PROMPTS
 from rumteb.models.recipe.config import POOLING as POOLING
 from rumteb.models.recipe.config import PRECISION as PRECISION
-from rumteb.models.recipe.config import ROLES as ROLES
 from rumteb.models.recipe.config import SAMPLERS as SAMPLERS
 from rumteb.models.recipe.config import DatasetConfig as DatasetConfig
 from rumteb.models.recipe.config import EvalConfig as EvalConfig
@@ -50,6 +49,7 @@ from rumteb.models.recipe.config import config_to_dict as config_to_dict
 from rumteb.models.recipe.config import load_config as load_config
 from rumteb.models.recipe.config import resolve_config as resolve_config
 from rumteb.models.recipe.config import shipped_configs as shipped_configs
+from rumteb.models.recipe.source_config import ROLES as ROLES
 from rumteb.models.recipe.sources import load_source
 
 __all__ = ["DatasetConfig", "TrainConfig", "TrainResult", "config_from_dict", "load_config", "train"]
@@ -183,7 +183,9 @@ def train(config: TrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
         from rumteb.data.preflight import check_data_sources
 
         check_data_sources(evaluator.task_instances())
-    train_data = datasets.DatasetDict({d.name: load_source(d, config.seed) for d in config.datasets})
+    train_data = datasets.DatasetDict(
+        {d.name: load_source(d, config.seed, config.data_dir) for d in config.datasets}
+    )
     excluded: dict[str, int] = {}
     if config.exclude_contaminated is not None:
         train_data, excluded = _exclude_contaminated(train_data, config, out)
