@@ -19,7 +19,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "-m",
         "--model",
         required=True,
-        help="a local sentence-transformers or transformers folder, a model name in mteb's registry, or a Hub id",
+        help="a local sentence-transformers or transformers folder, a model name in mteb's registry, or a Hub id; "
+        "with --endpoint, the served model name",
     )
     which = run.add_mutually_exclusive_group()
     which.add_argument("-b", "--benchmark", default=None, help="ruMTEB (default), ruMTEB(v1) or ruMTEB(v1.1)")
@@ -107,6 +108,38 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         default=None,
         help="pooling for a plain transformers folder (default: the sentence-transformers config)",
     )
+    served = run.add_argument_group(
+        "a served model",
+        "evaluate a model behind an OpenAI-compatible /v1/embeddings server (vLLM, TEI, Infinity)",
+    )
+    served.add_argument(
+        "--endpoint",
+        default=None,
+        metavar="URL",
+        help="the server, such as http://localhost:8000: -m is then the served model name, results go under it "
+        "(a name without / as served/NAME); --cache-dir, --model-revision and the prompts apply",
+    )
+    served.add_argument(
+        "--api-key-env",
+        default=None,
+        metavar="VAR",
+        help="environment variable holding the server's API key (sent as a Bearer token, never logged or written)",
+    )
+    served.add_argument(
+        "--max-concurrency",
+        type=int,
+        default=None,
+        metavar="N",
+        help="requests in flight (default 4)",
+    )
+    served.add_argument(
+        "--max-tokens-per-request",
+        type=int,
+        default=None,
+        metavar="N",
+        help="size budget of one request in characters of prompt + text (default 8192; a character is at most "
+        "one token for the usual tokenizers)",
+    )
     run.add_argument(
         "--trust-remote-code",
         action="store_true",
@@ -160,6 +193,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
         raise ValueError(
             f"The '--max-tokens-per-batch' option must be a positive int. Got {args.max_tokens_per_batch} instead."
         )
+    _check_endpoint_options(args)
     device = parse_device(args.device)
     if args.max_memory is not None:
         from rumteb.models._memory import parse_size
@@ -215,6 +249,10 @@ def _run_quietly(
         max_memory=args.max_memory,
         engine=args.engine,
         ray_address=args.ray_address,
+        endpoint=args.endpoint,
+        api_key_env=args.api_key_env,
+        max_concurrency=args.max_concurrency or 4,
+        max_tokens_per_request=args.max_tokens_per_request or 8192,
     )
     meta = model.mteb_model_meta
     sys.stderr.write(
@@ -261,9 +299,33 @@ def _run_quietly(
     return 0
 
 
+def _check_endpoint_options(args: argparse.Namespace) -> None:
+    given = {
+        "--api-key-env": args.api_key_env,
+        "--max-concurrency": args.max_concurrency is not None,
+        "--max-tokens-per-request": args.max_tokens_per_request is not None,
+    }
+    if args.endpoint is None:
+        extra = [name for name, value in given.items() if value]
+        if extra:
+            raise ValueError(
+                f"{', '.join(extra)} {'applies' if len(extra) == 1 else 'apply'} to a served model only. Add "
+                f"--endpoint URL or drop {', '.join(extra)}."
+            )
+        return
+    for name in ("max_concurrency", "max_tokens_per_request"):
+        value = getattr(args, name)
+        if value is not None and value < 1:
+            option = "--" + name.replace("_", "-")
+            raise ValueError(f"The {option!r} option must be a positive int. Got {value} instead.")
+
+
 def _describe(model: object) -> str:
     from rumteb.models.encoder import Encoder
+    from rumteb.models.endpoint import EndpointEncoder
 
+    if isinstance(model, EndpointEncoder):
+        return f"the server at {model.display_url} ({model.max_concurrency} requests in flight)"
     if isinstance(model, Encoder):
         where = ", ".join(model.devices) + (" through Ray" if model.engine == "ray" else "")
         return f"rumteb's encoder ({model.precision} on {where})"

@@ -38,6 +38,10 @@ def load_model(
     engine: str = "local",
     ray_address: str | None = None,
     before_loading: Callable[[], None] | None = None,
+    endpoint: str | None = None,
+    api_key_env: str | None = None,
+    max_concurrency: int = 4,
+    max_tokens_per_request: int = 8192,
 ) -> Any:
     """An mteb encoder for ``spec``: a local model folder, a name in mteb's (or rumteb's) registry, or a Hub id.
 
@@ -53,6 +57,10 @@ def load_model(
     ``trust_remote_code``. ``before_loading`` is called once the arguments are checked and before anything
     loads (``rumteb run`` checks the tasks' data there: fail in seconds, not after the model).
 
+    With ``endpoint`` (an OpenAI-compatible server's URL), ``spec`` is the served model name and the encoder is
+    `rumteb.models.endpoint.EndpointEncoder` (``api_key_env``, ``max_concurrency``, ``max_tokens_per_request``,
+    ``cache_dir``, ``revision`` and the prompts apply; the local encoders' settings are refused).
+
     Raises:
         FileNotFoundError: ``spec`` looks like a path but does not exist.
         LookupError: ``spec`` is no local folder, no registered name, and not found on the Hub (or offline).
@@ -62,6 +70,38 @@ def load_model(
     if encoder not in ENCODERS:
         raise ValueError(
             f"The '--encoder' option must be one of {', '.join(ENCODERS)}. Got {encoder!r} instead."
+        )
+    if endpoint is not None:
+        local_only = {
+            "--encoder": encoder != "auto" and encoder,
+            "--device": device,
+            "--precision": precision != "auto" and precision,
+            "--max-tokens-per-batch": max_tokens_per_batch,
+            "--pooling": pooling,
+            "--max-memory": max_memory,
+            "--engine ray": engine != "local" and engine,
+            "--ray-address": ray_address,
+            "--trust-remote-code": trust_remote_code,
+            "--allow-pickle": allow_pickle,
+        }
+        extra = [name for name, value in local_only.items() if value]
+        if extra:
+            raise ValueError(
+                f"{', '.join(extra)} {'is a setting' if len(extra) == 1 else 'are settings'} of the local encoders; "
+                f"with --endpoint the server runs the model. Drop {', '.join(extra)} (--max-tokens-per-request and "
+                "--max-concurrency size the requests)."
+            )
+        if before_loading is not None:
+            before_loading()
+        return _load_endpoint(
+            endpoint,
+            spec,
+            api_key_env=api_key_env,
+            max_concurrency=max_concurrency,
+            max_tokens_per_request=max_tokens_per_request,
+            revision=revision,
+            prompts={} if no_prompts else prompts,
+            cache_dir=cache_dir,
         )
     path = Path(spec).expanduser()
     local = path.exists()
@@ -231,6 +271,38 @@ def _load_rumteb(
     if meta is not None:
         encoder.mteb_model_meta = meta.model_copy(update={"loader": Encoder})
     return encoder
+
+
+def _load_endpoint(
+    url: str,
+    model: str,
+    *,
+    api_key_env: str | None,
+    max_concurrency: int,
+    max_tokens_per_request: int,
+    revision: str | None,
+    prompts: dict[str, str] | None,
+    cache_dir: Path | None,
+) -> Any:
+    """The served model ``model`` at ``url``; a name rumteb or mteb registers brings its prompts."""
+    from rumteb.models.endpoint import EndpointEncoder
+
+    if prompts is None:
+        meta = _rumteb_meta(model) or _mteb_meta(model)
+        kwargs = dict(meta.loader_kwargs or {}) if meta is not None else {}
+        prompts = dict(kwargs.get("prompts") or kwargs.get("model_prompts") or {})
+        if prompts:
+            logger.info("using the prompts registered for %s", model)
+    return EndpointEncoder(
+        url,
+        model,
+        api_key_env=api_key_env,
+        max_concurrency=max_concurrency,
+        max_tokens_per_request=max_tokens_per_request,
+        model_revision=revision,
+        prompts=prompts,
+        cache_dir=cache_dir,
+    )
 
 
 _MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$")

@@ -18,8 +18,9 @@ if TYPE_CHECKING:
     from mteb.models.model_meta import ModelMeta
 
     from rumteb.models.encoder import Encoder
+    from rumteb.models.endpoint import EndpointEncoder
 
-__all__ = ["MODEL_METAS", "Encoder", "get_model_meta"]
+__all__ = ["MODEL_METAS", "Encoder", "EndpointEncoder", "get_model_meta"]
 
 
 def get_model_meta(name: str) -> ModelMeta:
@@ -44,6 +45,10 @@ def __getattr__(name: str) -> Any:
         from rumteb.models.encoder import Encoder
 
         return Encoder
+    if name == "EndpointEncoder":
+        from rumteb.models.endpoint import EndpointEncoder
+
+        return EndpointEncoder
     if name == "MODEL_METAS":
         from rumteb.models._metas import model_metas
 

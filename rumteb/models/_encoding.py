@@ -15,6 +15,7 @@ import numpy as np
 
 from rumteb.models._batching import plan_batches, tokenize
 from rumteb.models._cache import EmbeddingStore, content_keys
+from rumteb.models._inputs import encode_texts_of
 from rumteb.models.prompts import resolve_prompt
 
 if TYPE_CHECKING:
@@ -23,8 +24,6 @@ if TYPE_CHECKING:
     from torch.utils.data import DataLoader
 
     from rumteb.models._loading import ModelSpec
-
-_ENCODE_KWARGS = ("batch_size", "show_progress_bar", "precision")
 
 
 class TextEncodingMixin:
@@ -160,19 +159,7 @@ class TextEncodingMixin:
             TypeError: An unknown keyword argument.
             ValueError: Non-text inputs, or an output precision other than float32.
         """
-        unknown = sorted(set(kwargs) - set(_ENCODE_KWARGS))
-        if unknown:
-            raise TypeError(f"Encoder.encode got unexpected keyword argument(s): {', '.join(unknown)}.")
-        if kwargs.get("precision", "float32") != "float32":
-            raise ValueError(
-                f"The 'precision' encode argument of Encoder must be 'float32'. Got {kwargs['precision']!r} instead; "
-                "set the compute precision with Encoder(precision=...)."
-            )
-        texts: list[str] = []
-        for batch in inputs:
-            if "text" not in batch:
-                raise ValueError(f"Encoder encodes text only; the inputs hold {sorted(batch)}.")
-            texts.extend(batch["text"])
+        texts = encode_texts_of(inputs, kwargs, "Encoder")
         prompt = self.get_prompt(task_metadata, prompt_type)
         return self.encode_texts(
             texts,
