@@ -52,7 +52,7 @@ def _build_venv() -> Path:
     subprocess.run([sys.executable, "-m", "venv", str(scratch)], check=True)
     pip = [str(scratch / "bin" / "python"), "-m", "pip", "install", "-q"]
     subprocess.run([*pip, "torch==2.13.0"], check=True)
-    subprocess.run([*pip, "infinity-emb[server,torch]"], check=True)
+    subprocess.run([*pip, "infinity-emb[server,torch]==0.0.78"], check=True)  # pinned: the server under test
     (scratch / READY).touch()
     shutil.rmtree(VENV, ignore_errors=True)
     scratch.rename(VENV)
