@@ -58,16 +58,15 @@ def _cmd_contamination(args: argparse.Namespace) -> int:
     from rumteb.benchmark import select_tasks
     from rumteb.models.recipe.config import load_config, resolve_config
     from rumteb.models.recipe.contamination import find_contamination
-    from rumteb.models.recipe.sources import load_source
+    from rumteb.models.recipe.sources import load_source, source_texts
 
     if not 0 < args.threshold <= 1:
         raise ValueError(f"The '--threshold' option must be in (0, 1]. Got {args.threshold} instead.")
     config = load_config(resolve_config(args.config))
     tasks = select_tasks(args.tasks, benchmark=args.benchmark, data_dir=args.data_dir)
-    sources = {}
-    for spec in config.datasets:
-        data = load_source(spec, config.seed, config.data_dir)
-        sources[spec.name] = [t for column in data.column_names for t in data.data.column(column).to_pylist()]
+    sources = {
+        spec.name: source_texts(load_source(spec, config.seed, config.data_dir)) for spec in config.datasets
+    }
     benchmark = "tasks" if args.tasks else args.benchmark
     report = find_contamination(
         sources, tasks, benchmark=benchmark, threshold=args.threshold, near=not args.exact_only

@@ -251,8 +251,8 @@ def _run_quietly(
         ray_address=args.ray_address,
         endpoint=args.endpoint,
         api_key_env=args.api_key_env,
-        max_concurrency=args.max_concurrency or 4,
-        max_tokens_per_request=args.max_tokens_per_request or 8192,
+        max_concurrency=args.max_concurrency,
+        max_tokens_per_request=args.max_tokens_per_request,
     )
     meta = model.mteb_model_meta
     sys.stderr.write(

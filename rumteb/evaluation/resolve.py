@@ -40,8 +40,8 @@ def load_model(
     before_loading: Callable[[], None] | None = None,
     endpoint: str | None = None,
     api_key_env: str | None = None,
-    max_concurrency: int = 4,
-    max_tokens_per_request: int = 8192,
+    max_concurrency: int | None = None,
+    max_tokens_per_request: int | None = None,
 ) -> Any:
     """An mteb encoder for ``spec``: a local model folder, a name in mteb's (or rumteb's) registry, or a Hub id.
 
@@ -59,7 +59,8 @@ def load_model(
 
     With ``endpoint`` (an OpenAI-compatible server's URL), ``spec`` is the served model name and the encoder is
     `rumteb.models.endpoint.EndpointEncoder` (``api_key_env``, ``max_concurrency``, ``max_tokens_per_request``,
-    ``cache_dir``, ``revision`` and the prompts apply; the local encoders' settings are refused).
+    ``cache_dir``, ``revision`` and the prompts apply, None meaning the encoder's default; the local encoders'
+    settings are refused).
 
     Raises:
         FileNotFoundError: ``spec`` looks like a path but does not exist.
@@ -188,6 +189,12 @@ def _rumteb_meta(spec: str) -> Any:
         return None
 
 
+def _registered_prompts(meta: Any) -> dict[str, str]:
+    """The prompts a registry entry (rumteb's or mteb's) passes to its loader."""
+    kwargs = dict(meta.loader_kwargs or {})
+    return dict(kwargs.get("prompts") or kwargs.get("model_prompts") or {})
+
+
 def _pick_encoder(spec: str, folder: Path | None, pooling: str | None) -> str:
     """``auto``: rumteb's encoder where it runs the model as it is meant to run, else sentence-transformers."""
     if folder is None:
@@ -240,8 +247,7 @@ def _load_rumteb(
             f"{getattr(meta.loader, '__name__', meta.loader)!r}. Use --encoder sentence-transformers."
         )
     if meta is not None:
-        kwargs = dict(meta.loader_kwargs or {})
-        registered = dict(kwargs.get("prompts") or kwargs.get("model_prompts") or {})
+        registered = _registered_prompts(meta)
         revision = revision or meta.revision
         if revision != meta.revision:
             raise ValueError(
@@ -278,8 +284,8 @@ def _load_endpoint(
     model: str,
     *,
     api_key_env: str | None,
-    max_concurrency: int,
-    max_tokens_per_request: int,
+    max_concurrency: int | None,
+    max_tokens_per_request: int | None,
     revision: str | None,
     prompts: dict[str, str] | None,
     cache_dir: Path | None,
@@ -289,16 +295,16 @@ def _load_endpoint(
 
     if prompts is None:
         meta = _rumteb_meta(model) or _mteb_meta(model)
-        kwargs = dict(meta.loader_kwargs or {}) if meta is not None else {}
-        prompts = dict(kwargs.get("prompts") or kwargs.get("model_prompts") or {})
+        prompts = _registered_prompts(meta) if meta is not None else {}
         if prompts:
             logger.info("using the prompts registered for %s", model)
+    sizes = {"max_concurrency": max_concurrency, "max_tokens_per_request": max_tokens_per_request}
+    given: dict[str, Any] = {name: value for name, value in sizes.items() if value is not None}
     return EndpointEncoder(
         url,
         model,
         api_key_env=api_key_env,
-        max_concurrency=max_concurrency,
-        max_tokens_per_request=max_tokens_per_request,
+        **given,
         model_revision=revision,
         prompts=prompts,
         cache_dir=cache_dir,

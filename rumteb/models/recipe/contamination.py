@@ -295,6 +295,7 @@ def find_contamination(
         name: sorted({normalise(t) for t in texts if isinstance(t, str) and t.strip()})
         for name, texts in sources.items()
     }
+    train_hashes = {name: _hashes(texts) for name, texts in train.items()}  # once, not once per task
     report = ContaminationReport(
         benchmark, float(threshold), num_perm, [], contaminated={n: set() for n in train}
     )
@@ -308,7 +309,7 @@ def find_contamination(
         elif near:
             index = _NearIndex(evaluation, float(threshold), num_perm)
         for source, texts in train.items():
-            hit = np.isin(_hashes(texts), eval_hashes)
+            hit = np.isin(train_hashes[source], eval_hashes)
             exact = [t for t, h in zip(texts, hit, strict=True) if h]
             shown = [(t, t, 1.0) for t in exact[:examples]]
             near_hits: list[tuple[str, str, float]] = []

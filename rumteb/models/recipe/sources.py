@@ -101,3 +101,8 @@ def _rows(data: Any, spec: DatasetConfig, seed: int) -> Any:
     names = ["anchor", "positive", *[f"negative_{i + 1}" for i in range(len(spec.negatives))]]
     data = data.select_columns(columns)
     return data.rename_columns({old: new for old, new in zip(columns, names, strict=True) if old != new})
+
+
+def source_texts(data: Any) -> list[str]:
+    """Every text of a source read by `load_source` (all its role columns), read from Arrow in one pass per column."""
+    return [text for column in data.column_names for text in data.data.column(column).to_pylist()]

@@ -50,7 +50,7 @@ from rumteb.models.recipe.config import load_config as load_config
 from rumteb.models.recipe.config import resolve_config as resolve_config
 from rumteb.models.recipe.config import shipped_configs as shipped_configs
 from rumteb.models.recipe.source_config import ROLES as ROLES
-from rumteb.models.recipe.sources import load_source
+from rumteb.models.recipe.sources import load_source, source_texts
 
 __all__ = ["DatasetConfig", "TrainConfig", "TrainResult", "config_from_dict", "load_config", "train"]
 
@@ -301,10 +301,7 @@ def _exclude_contaminated(train_data: Any, config: TrainConfig, out: Path) -> tu
     spec = config.exclude_contaminated
     assert spec is not None
     tasks = select_tasks(benchmark=spec.benchmark, data_dir=spec.data_dir)
-    sources = {
-        name: [t for column in data.column_names for t in data.data.column(column).to_pylist()]
-        for name, data in train_data.items()
-    }
+    sources = {name: source_texts(data) for name, data in train_data.items()}
     report = find_contamination(
         sources, tasks, benchmark=spec.benchmark, threshold=spec.threshold, near=spec.near
     )
