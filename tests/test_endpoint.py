@@ -8,12 +8,14 @@ The reference scores are all-MiniLM-L6-v2's local fp32 scores on the exact slice
 `tests/test_real_data.py`, where rumteb's tasks equal mteb's built-ins to the last bit); a live parity check on
 real texts compares the server's embeddings with rumteb's local fp32 `Encoder` row by row.
 
-Runtime: building the server's environment ~1-2 min (once); starting the server ~20 s; one pass of the three
-slices through it (410k tokens) ~45 s on 2 idle cores and about 3 minutes on busy ones; the rest ~20 s.
+Runtime: building the server's environment ~1-2 min (once); starting a server ~20 s (three are started: the
+session's, and two for the kill-and-restart test); one pass of the three slices through it (410k tokens) ~45 s on
+2 idle cores and about 3 minutes on busy ones; the kill-and-restart test ~1 min; the rest ~45 s.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
@@ -65,14 +67,13 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """``http://127.0.0.1:PORT`` of an Infinity server serving MiniLM as ``minilm``; stopped at session end."""
+@contextlib.contextmanager
+def _infinity(log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``(http://127.0.0.1:PORT, process)`` of an Infinity server serving MiniLM as ``minilm``; stopped on exit."""
     import httpx
 
     venv = _build_venv()
     port = _free_port()
-    log = tmp_path_factory.mktemp("infinity") / "server.log"
     # the interpreter runs the script: the venv works wherever it was built (its scripts' shebangs do not)
     command = [str(venv / "bin" / "python"), str(venv / "bin" / "infinity_emb"), "v2"]
     command += [
@@ -102,14 +103,22 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             if time.monotonic() > deadline:
                 pytest.fail(f"The Infinity server did not start in 180 s:\n{log.read_text()[-3000:]}")
             time.sleep(0.5)
-        yield url
+        yield url, process
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The session's Infinity server (``http://127.0.0.1:PORT``)."""
+    with _infinity(tmp_path_factory.mktemp("infinity") / "server.log") as (url, _process):
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -180,7 +189,10 @@ def test_cached_rerun_sends_no_request(
 def test_metadata_names_the_served_model_and_host(server: str) -> None:
     with EndpointEncoder(server, SERVED, model_revision="v1") as encoder:
         meta = encoder.mteb_model_meta
-    assert (meta.name, meta.revision, meta.reference) == ("served/minilm", "v1", server)
+    assert (meta.name, meta.revision, meta.reference, meta.embed_dim) == ("served/minilm", "v1", server, 384)
+    assert meta.loader_kwargs == {"endpoint": server, "served_model_name": SERVED}
+    with meta.load_model() as loaded:  # the metadata written with the results reconnects to the server
+        assert isinstance(loaded, EndpointEncoder) and (loaded.model, loaded.model_revision) == (SERVED, "v1")
     with EndpointEncoder(server.replace("://", "://user:secret@"), SERVED) as encoder:
         assert "secret" not in repr(encoder) and "secret" not in str(encoder.mteb_model_meta.reference)
 
@@ -219,7 +231,13 @@ def test_cli_run_with_endpoint_writes_results(
     assert main([*argv, "--output-folder", str(out), "--max-concurrency", "2"]) == 0
     folder = out / "results" / "served__minilm" / "no_revision_available"
     assert (folder / "TERRa.json").is_file() and (folder / "model_meta.json").is_file()
-    assert server.split("//")[1] in (folder / "model_meta.json").read_text()
+    import json
+
+    written = json.loads((folder / "model_meta.json").read_text())
+    assert (written["loader"], written["embed_dim"]) == ("served_model", 384)
+    assert written["loader_kwargs"] == {"endpoint": server, "served_model_name": SERVED}
+    settings = json.loads((folder / "run_settings.jsonl").read_text().splitlines()[-1])
+    assert settings["rumteb"]["model"]["served"]["endpoint"] == server
     assert "the server at" in capsys.readouterr().err
     # the local encoders' settings are refused with --endpoint, the endpoint's without it
     assert main([*argv, "--output-folder", str(out), "--precision", "bf16"]) == 1
@@ -232,12 +250,13 @@ def test_cli_run_with_endpoint_writes_results(
 # Misbehaving servers: a scripted OpenAI-style server in a thread (no Infinity needed).
 # ------------------------------------------------------------------------------------------------------------
 
-Reply = tuple[int, dict[str, str], object]
+Reply = tuple[int, dict[str, str], object] | None
 
 
 @pytest.fixture
 def scripted() -> Iterator[tuple[str, list[Reply]]]:
-    """``(url, replies)``: each POST takes the next reply; an empty list answers with one 3-d vector per input."""
+    """``(url, replies)``: each POST takes the next reply; None or an empty list answers with one 3-d vector per
+    input, ``[len(text), 1, 0]``. (The encoders' dimension probe at construction is one POST.)"""
     import json
     import threading
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -262,8 +281,9 @@ def scripted() -> Iterator[tuple[str, list[Reply]]]:
 
         def do_POST(self) -> None:
             texts = json.loads(self.rfile.read(int(self.headers["Content-Length"])))["input"]
-            if replies:
-                self._send(*replies.pop(0))
+            reply = replies.pop(0) if replies else None
+            if reply is not None:
+                self._send(*reply)
             else:
                 data = [{"index": i, "embedding": [float(len(t)), 1.0, 0.0]} for i, t in enumerate(texts)]
                 self._send(200, {}, {"data": data})
@@ -280,13 +300,14 @@ def scripted() -> Iterator[tuple[str, list[Reply]]]:
 
 def test_retries_on_503_then_succeeds(scripted: tuple[str, list[Reply]]) -> None:
     url, replies = scripted
-    replies += [
-        (503, {"Retry-After": "0"}, {"error": "loading"}),
-        (429, {"Retry-After": "0"}, {"error": "busy"}),
-    ]
     with EndpointEncoder(url, "m", retries=2) as encoder:
+        assert encoder.embed_dim == 3 and encoder.stats["requests"] == 1  # the dimension probe
+        replies += [
+            (503, {"Retry-After": "0"}, {"error": "loading"}),
+            (429, {"Retry-After": "0"}, {"error": "busy"}),
+        ]
         vectors = encoder.encode_texts(["ab", "abc"])
-        assert encoder.stats["retries"] == 2 and encoder.stats["requests"] == 3
+        assert encoder.stats["retries"] == 2 and encoder.stats["requests"] == 4
     np.testing.assert_array_equal(vectors[:, 0], [2.0, 3.0])
 
 
@@ -324,3 +345,142 @@ def test_requests_are_cut_by_the_budget_and_order_is_restored(scripted: tuple[st
         vectors = encoder.encode_texts(texts, prompt="q:")
         assert encoder.stats["encoded"] == 7  # distinct texts only
     np.testing.assert_array_equal(vectors[:, 0], [len(t) + 2 for t in texts])
+
+
+def test_a_failed_call_keeps_what_came_back(scripted: tuple[str, list[Reply]], tmp_path: Path) -> None:
+    url, replies = scripted
+    texts = [f"text {'x' * i}" for i in range(10)]
+    sizes = {"max_texts_per_request": 2, "max_concurrency": 1, "retries": 0, "cache_dir": tmp_path}
+    with EndpointEncoder(url, "m", **sizes) as encoder:
+        replies += [None, None, (400, {}, {"error": "boom"})]  # two requests answered, the third refused
+        with pytest.raises(EndpointError, match="HTTP 400"):
+            encoder.encode_texts(texts)
+        assert encoder.stats["encoded"] == 4
+    with EndpointEncoder(url, "m", **sizes) as encoder:  # the next run: only the rest is sent
+        vectors = encoder.encode_texts(texts)
+        assert (encoder.stats["disk_hits"], encoder.stats["encoded"]) == (4, 6)
+        assert encoder.stats["requests"] == 3  # no probe: the cache knows the dimension
+    np.testing.assert_array_equal(vectors[:, 0], [len(t) for t in texts])
+
+
+def test_a_failed_call_with_requests_in_flight_keeps_the_answers(scripted: tuple[str, list[Reply]]) -> None:
+    url, replies = scripted
+    with EndpointEncoder(url, "m", max_texts_per_request=1, max_concurrency=4, retries=0) as encoder:
+        replies += [None] * 5 + [(400, {}, {"error": "boom"})]
+        with pytest.raises(EndpointError, match="HTTP 400"):
+            encoder.encode_texts([f"t{i}" for i in range(40)])
+        kept = encoder.stats["encoded"]
+        assert 5 <= kept < 40  # the answers that came back, not the requests after the failure
+        assert encoder.stats["requests"] - 1 < 40  # requests not started were dropped
+        encoder.encode_texts([f"t{i}" for i in range(40)])
+        assert (
+            encoder.stats["memory_hits"] == kept and encoder.stats["encoded"] == 40
+        )  # a retry sends the rest
+
+
+def test_endpoint_options_are_checked(capsys: pytest.CaptureFixture[str]) -> None:
+    base = ["run", "--endpoint", "http://127.0.0.1:1", "-m", SERVED, "-t", "TERRa"]
+    for option in ("--max-concurrency", "--max-tokens-per-request"):
+        assert main([*base, option, "0"]) == 1
+        assert f"The '{option}' option must be a positive int. Got 0 instead." in capsys.readouterr().err
+    with pytest.raises(ValueError, match="'max_memory' parameter of EndpointEncoder"):
+        EndpointEncoder("http://127.0.0.1:1", SERVED, max_memory="lots", check=False)
+    with pytest.raises(ValueError, match="'url' parameter of EndpointEncoder must be an http"):
+        EndpointEncoder("ftp://127.0.0.1:1", SERVED, check=False)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("name", "candidates"), [("RuBQRetrieval", None), ("RuBQReranking", 12)])
+def test_retrieval_streams_the_corpus_and_equals_mteb_search(
+    server: str,
+    tmp_path: Path,
+    shared_data: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    candidates: int | None,
+) -> None:
+    """Real Russian questions and paragraphs (XQuAD ru) through the server, the corpus in chunks of 7 documents."""
+    from test_encoder_mteb import _PlainEncoder, _xquad_configs
+
+    root = tmp_path / "data"
+    _helpers.mirror_for_task(root, name, _xquad_configs(shared_data, 40, candidates))
+    seen: list[int] = []
+    original = EndpointEncoder._encode_rows
+
+    def spy(self: EndpointEncoder, rows: object, kind: str, *args: object) -> np.ndarray:
+        if kind == "document":
+            seen.append(len(rows))  # type: ignore[arg-type]
+        return original(self, rows, kind, *args)
+
+    monkeypatch.setattr(EndpointEncoder, "corpus_chunk_rows", lambda self, device: 7)
+    monkeypatch.setattr(EndpointEncoder, "_encode_rows", spy)
+    task = rumteb.get_task(name, data_dir=root)
+    with _helpers.one_thread(), EndpointEncoder(server, SERVED, prompts={"query": "вопрос: "}) as encoder:
+        ours = mteb.evaluate(encoder, [task], cache=None, show_progress_bar=False)
+        assert max(seen) == 7 and sum(seen) == 120  # the whole corpus, in chunks
+        # mteb's own search over the same embeddings (already in the encoder's memory)
+        theirs = mteb.evaluate(_PlainEncoder(encoder), [task], cache=None, show_progress_bar=False)
+    a, b = ours.task_results[0].scores["test"][0], theirs.task_results[0].scores["test"][0]
+    for metric in ("ndcg_at_10", "map_at_1000", "recall_at_100", "mrr_at_10", "precision_at_1"):
+        assert abs(a[metric] - b[metric]) <= 1e-9, metric
+
+
+def _task_scores(folder: Path) -> dict[str, float]:
+    import json
+
+    scores = {}
+    for path in folder.glob("*.json"):
+        if path.name != "model_meta.json":
+            result = json.loads(path.read_text())
+            split = next(iter(result["scores"].values()))
+            scores[result["task_name"]] = float(np.mean([s["main_score"] for s in split]))
+    return scores
+
+
+@pytest.mark.slow
+def test_server_killed_mid_run_then_restarted_resumes_from_the_cache(
+    served_scores: dict[str, float],
+    real_mirror: tuple[Path, list[str]],
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import threading
+
+    mirror, _names = real_mirror
+    names = ["TERRa", "RUParaPhraserSTS"]  # the two small slices: killed in the first, resumed, both finished
+    cache, out = tmp_path / "cache", tmp_path / "out"
+    common = ["-m", SERVED, "-t", *names, "--data-dir", str(mirror), "--cache-dir", str(cache)]
+    common += ["--output-folder", str(out), "--max-concurrency", "4"]
+    with _infinity(tmp_path / "first.log") as (url, process):
+
+        def kill_after_the_first_embeddings() -> None:
+            while process.poll() is None and not list(cache.glob("*/seg-*.rec")):
+                time.sleep(0.02)
+            process.kill()
+
+        killer = threading.Thread(target=kill_after_the_first_embeddings, daemon=True)
+        killer.start()
+        with _helpers.one_thread():
+            status = main(["run", "--endpoint", url, *common])
+        killer.join()
+    err = capsys.readouterr().err
+    assert status == 1
+    assert f"Cannot reach the embedding server at {url}/v1/embeddings" in err
+    assert "run the same command again to resume" in err
+    # a new server (another port: the cache is keyed by the model name, not the URL) finishes the run
+    with _infinity(tmp_path / "second.log") as (url, _process), _helpers.one_thread():
+        assert main(["run", "--endpoint", url, *common]) == 0
+    err = capsys.readouterr().err
+    reused = int(
+        err.split(" texts; reused ")[1].split(" from this run and ")[1].split(" from --cache-dir")[0]
+    )
+    encoded = int(err.split("Encoded ")[1].split(" texts")[0])
+    assert (
+        reused > 0 and encoded > 0
+    )  # resumed part-way: some texts came from the first run, the rest were sent
+    scores = _task_scores(out / "results" / "served__minilm" / "no_revision_available")
+    assert set(scores) == set(names)
+    for (
+        task
+    ) in names:  # the same scores as the uninterrupted run (two server processes: equal to float noise)
+        assert scores[task] == pytest.approx(served_scores[task], abs=1e-6), task

@@ -32,6 +32,7 @@ from rumteb.cli import (
     train,
 )
 from rumteb.cli import mteb as mteb_command
+from rumteb.cli._errors import CommandError
 
 logger = logging.getLogger("rumteb")
 
@@ -94,7 +95,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         return int(args.handler(args))
-    except (LookupError, DataError, ValueError, OSError) as err:
+    except (LookupError, DataError, ValueError, OSError, CommandError) as err:
         message = err.args[0] if isinstance(err, KeyError) and err.args else err
         if isinstance(err, OSError) and type(err).__name__ == "ResultWriteError":
             message = err.strerror  # names the folder already; the errno prefix adds nothing

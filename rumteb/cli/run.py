@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rumteb.cli._errors import CommandError
+
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     run = commands.add_parser(
@@ -273,6 +275,8 @@ def _run_quietly(
             line += f"  [re-run: the stored result did not match: {outcome.rerun_reason}]"
         sys.stderr.write(line + "\n")
 
+    from rumteb.models._endpoint_client import EndpointError
+
     try:
         outcomes = run_tasks(
             model,
@@ -284,6 +288,18 @@ def _run_quietly(
             on_task_done=report,
             show_progress_bar=sys.stderr.isatty(),
         )
+    except EndpointError as err:
+        if args.cache_dir is not None:
+            hint = (
+                "Finished tasks are in the output folder and the embeddings that came back in --cache-dir: run "
+                "the same command again to resume."
+            )
+        else:
+            hint = (
+                "Finished tasks are in the output folder; run the same command again to resume (add --cache-dir "
+                "DIR to also keep the embeddings of the task that failed)."
+            )
+        raise CommandError(f"{err} {hint}") from err
     finally:
         if callable(getattr(model, "close", None)):
             model.close()  # rumteb's encoder: stop its worker processes

@@ -58,9 +58,8 @@ def load_model(
     loads (``rumteb run`` checks the tasks' data there: fail in seconds, not after the model).
 
     With ``endpoint`` (an OpenAI-compatible server's URL), ``spec`` is the served model name and the encoder is
-    `rumteb.models.endpoint.EndpointEncoder` (``api_key_env``, ``max_concurrency``, ``max_tokens_per_request``,
-    ``cache_dir``, ``revision`` and the prompts apply, None meaning the encoder's default; the local encoders'
-    settings are refused).
+    `rumteb.models.endpoint.EndpointEncoder` (the endpoint options, ``cache_dir``, ``max_memory``, ``revision`` and
+    the prompts apply, None meaning its default; the local encoders' settings are refused).
 
     Raises:
         FileNotFoundError: ``spec`` looks like a path but does not exist.
@@ -79,7 +78,6 @@ def load_model(
             "--precision": precision != "auto" and precision,
             "--max-tokens-per-batch": max_tokens_per_batch,
             "--pooling": pooling,
-            "--max-memory": max_memory,
             "--engine ray": engine != "local" and engine,
             "--ray-address": ray_address,
             "--trust-remote-code": trust_remote_code,
@@ -103,6 +101,7 @@ def load_model(
             revision=revision,
             prompts={} if no_prompts else prompts,
             cache_dir=cache_dir,
+            max_memory=max_memory,
         )
     path = Path(spec).expanduser()
     local = path.exists()
@@ -288,7 +287,7 @@ def _load_endpoint(
     max_tokens_per_request: int | None,
     revision: str | None,
     prompts: dict[str, str] | None,
-    cache_dir: Path | None,
+    **options: Any,  # cache_dir, max_memory: passed on
 ) -> Any:
     """The served model ``model`` at ``url``; a name rumteb or mteb registers brings its prompts."""
     from rumteb.models.endpoint import EndpointEncoder
@@ -307,7 +306,7 @@ def _load_endpoint(
         **given,
         model_revision=revision,
         prompts=prompts,
-        cache_dir=cache_dir,
+        **options,
     )
 
 

@@ -102,6 +102,20 @@ def model_info(model: Any, embed_dim: int | None) -> dict[str, Any]:
         params = meta.n_parameters  # type: ignore[union-attr]
     device: str | None
     precision: str | None
+    from rumteb.models.endpoint import EndpointEncoder
+
+    if isinstance(model, EndpointEncoder):  # the server's device and precision are not known here
+        return {
+            "n_parameters": params,
+            "embed_dim": embed_dim,
+            "device": None,
+            "precision": None,
+            "served": {
+                "endpoint": model.host,
+                "served_model_name": model.model,
+                "max_concurrency": model.max_concurrency,
+            },
+        }
     if isinstance(model, Encoder):
         device, precision = ",".join(model.devices), str(model.precision)
     else:

@@ -29,6 +29,15 @@ class EndpointError(RuntimeError):
     """The embedding server refused a request, could not be reached, or answered something unusable."""
 
 
+class PartialEmbeddings(Exception):
+    """`EmbeddingsClient.embed` stopped early: ``done`` maps the rows answered to their vectors; ``cause`` is why."""
+
+    def __init__(self, done: dict[range, np.ndarray], cause: BaseException) -> None:
+        super().__init__(f"{sum(len(rows) for rows in done)} texts embedded before: {cause}")
+        self.done = done
+        self.cause = cause
+
+
 def import_httpx() -> Any:
     try:
         import httpx
@@ -93,28 +102,46 @@ class EmbeddingsClient:
     def embed(
         self, texts: Sequence[str], plan: Sequence[range], on_done: Callable[[int], None]
     ) -> np.ndarray:
-        """One float32 row per text, in order; requests run ``max_concurrency`` at a time."""
+        """One float32 row per text, in order; requests run ``max_concurrency`` at a time.
+
+        Raises:
+            PartialEmbeddings: A request failed (or the call was interrupted); carries the answers that did arrive,
+                so that the caller can keep them, and the cause.
+        """
         if not plan:
             return np.zeros((0, 0), dtype=np.float32)
+        parts: dict[int, np.ndarray] = {}
 
-        def run(rows: range) -> np.ndarray:
-            vectors = self._post([texts[i] for i in rows])
+        def run(number: int) -> None:
+            rows = plan[number]
+            parts[number] = self._post([texts[i] for i in rows])
             on_done(len(rows))
-            return vectors
 
-        if self.max_concurrency == 1 or len(plan) == 1:
-            parts = [run(rows) for rows in plan]
-        else:
-            with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="rumteb-endpoint") as pool:
-                parts = list(pool.map(run, plan))
-        dims = {part.shape[1] for part in parts}
+        try:
+            if self.max_concurrency == 1 or len(plan) == 1:
+                for number in range(len(plan)):
+                    run(number)
+            else:
+                with ThreadPoolExecutor(self.max_concurrency, thread_name_prefix="rumteb-endpoint") as pool:
+                    futures = [pool.submit(run, number) for number in range(len(plan))]
+                    try:
+                        for future in futures:
+                            future.result()
+                    except BaseException:
+                        # stop sending: requests not started are dropped, those in flight finish (or fail)
+                        pool.shutdown(wait=True, cancel_futures=True)
+                        raise
+        except BaseException as err:
+            done = {plan[number]: vectors for number, vectors in sorted(parts.items())}
+            raise PartialEmbeddings(done, err) from err
+        dims = {part.shape[1] for part in parts.values()}
         if len(dims) > 1:
             raise EndpointError(
                 f"{self.endpoint} returned embeddings of different dimensions ({', '.join(map(str, sorted(dims)))}) "
                 f"for model {self.model!r} within one call. Make sure one model serves that name (a load balancer "
                 "in front of different models?)."
             )
-        return np.concatenate(parts)
+        return np.concatenate([parts[number] for number in range(len(plan))])
 
     # --------------------------------------------------------------------------------------------------------
 

@@ -1,7 +1,8 @@
-"""Retrieval for rumteb's encoder (mteb's ``SearchProtocol``): the corpus streams through in chunks, searched
+"""Retrieval for rumteb's encoders (mteb's ``SearchProtocol``): the corpus streams through in chunks, searched
 exactly on the device.
 
-`RetrievalMixin` gives `rumteb.models.encoder.Encoder` its ``index`` and ``search``: ``index`` only keeps the corpus
+`RetrievalMixin` gives `rumteb.models.encoder.Encoder` and `rumteb.models.endpoint.EndpointEncoder` their ``index``
+and ``search``: ``index`` only keeps the corpus
 (`_Corpus`); ``search`` encodes the queries, then the corpus chunk by chunk (``corpus_chunk_rows`` documents each,
 from the ``max_memory`` budget), and merges every chunk into a running top-k (`rumteb.models._search`), so memory
 does not grow with the corpus. Similarities other than cosine and dot product go to mteb's own chunked search.
@@ -14,8 +15,6 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
-
-from rumteb.models._encoding import TextEncodingMixin
 
 if TYPE_CHECKING:
     from mteb.abstasks.task_metadata import TaskMetadata
@@ -34,16 +33,19 @@ class _Corpus:
         self.num_proc = num_proc
 
 
-class RetrievalMixin(TextEncodingMixin):
-    """mteb's ``SearchProtocol`` for `rumteb.models.encoder.Encoder`: the corpus streams through in chunks, searched
-    exactly on the device."""
+class RetrievalMixin:
+    """mteb's ``SearchProtocol`` for an encoder with mteb's ``encode``: the corpus streams through in chunks,
+    searched exactly on the device."""
 
-    # set by Encoder.__init__
+    # set by the encoder's __init__ (embed_dim may wait for the first embeddings: the queries come first)
     mteb_model_meta: ModelMeta
     devices: list[str]
     engine: str
     max_memory: int | None
+    embed_dim: Any  # int; None until the first embeddings arrive (EndpointEncoder)
     _search: Any
+    _streaming: bool
+    encode: Any  # mteb's EncoderProtocol.encode, from the encoder
 
     def index(
         self,
@@ -144,6 +146,8 @@ class RetrievalMixin(TextEncodingMixin):
         """Documents per streamed corpus chunk, from ``max_memory`` (or the default budget)."""
         from rumteb.models._memory import chunk_rows, default_budget
 
+        if self.embed_dim is None:
+            raise ValueError("corpus_chunk_rows needs the embedding dimension: encode something first.")
         return chunk_rows(
             self.max_memory or default_budget(capped=self.engine != "ray"), self.embed_dim, device
         )

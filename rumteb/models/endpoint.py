@@ -3,7 +3,9 @@
 `EndpointEncoder` sends texts to the server with several requests in flight (`rumteb.models._endpoint_client`),
 applies the task's prompt client-side exactly as mteb resolves it, sends each distinct (prompt, text) once per run,
 and with ``cache_dir`` never again: the cache is keyed by the served model name, its revision, the prompt and the
-text, not by the URL, so the same model behind another server reuses it.
+text, not by the URL, so the same model behind another server reuses it. What a failing call did get back is kept
+too: a run stopped by a server that went away resumes where it stopped. Retrieval streams the corpus in chunks
+(`rumteb.models._retrieval`), as with the local encoder: memory is bounded by ``max_memory``, not by the corpus.
 """
 
 from __future__ import annotations
@@ -18,8 +20,15 @@ import numpy as np
 from mteb.models.abs_encoder import AbsEncoder
 
 from rumteb.models._cache import EmbeddingStore, content_keys, namespace_id
-from rumteb.models._endpoint_client import EmbeddingsClient, EndpointError, import_httpx, plan_requests
+from rumteb.models._endpoint_client import (
+    EmbeddingsClient,
+    EndpointError,
+    PartialEmbeddings,
+    import_httpx,
+    plan_requests,
+)
 from rumteb.models._inputs import encode_texts_of
+from rumteb.models._retrieval import RetrievalMixin
 from rumteb.models.prompts import resolve_prompt, validate_prompts
 
 if TYPE_CHECKING:
@@ -28,14 +37,14 @@ if TYPE_CHECKING:
     from mteb.types import PromptType
     from torch.utils.data import DataLoader
 
-__all__ = ["EndpointEncoder", "EndpointError"]
+__all__ = ["EndpointEncoder", "EndpointError", "served_model"]
 
 logger = logging.getLogger(__name__)
 
 NO_REVISION = "no_revision_available"  # mteb's own name for an unknown revision
 
 
-class EndpointEncoder(AbsEncoder):
+class EndpointEncoder(RetrievalMixin, AbsEncoder):
     """mteb's ``EncoderProtocol`` over an OpenAI-compatible embeddings server.
 
     Args:
@@ -54,12 +63,16 @@ class EndpointEncoder(AbsEncoder):
             mteb's ``no_revision_available``; give it with ``cache_dir`` so that new weights never reuse old
             embeddings.
         prompts: Prompts in mteb's key format (`rumteb.models.prompts`), prepended to the texts client-side.
-        cache_dir: Keep embeddings on disk here: a re-run sends no request for texts already embedded.
+        cache_dir: Keep embeddings on disk here: a re-run sends no request for texts already embedded, and a run
+            that failed half-way (server gone, Ctrl-C) resumes from what came back.
         timeout: Seconds per request.
         retries: Retries per request on 429, 5xx, timeouts and dropped connections, with exponential backoff.
         memory_cache_bytes: Size of the in-run embedding memory.
-        check: Ask the server for its models (``GET /v1/models``) now: a server that is down, wants a key or
-            serves another name fails here, not in the first task.
+        max_memory: Host memory budget of one retrieval corpus chunk, in bytes or as ``"4GiB"`` (default: a
+            quarter of the free memory, at most 512 MiB); the corpus is embedded and searched chunk by chunk.
+        check: Ask the server for its models (``GET /v1/models``) now, and embed one probe text to learn the
+            dimension (unless ``cache_dir`` knows it): a server that is down, wants a key or serves another name
+            fails here, not in the first task, and the model metadata written with the results has its dimension.
 
     Raises:
         ValueError: A bad parameter, or ``api_key_env`` names an unset variable.
@@ -88,8 +101,11 @@ class EndpointEncoder(AbsEncoder):
         timeout: float = 60.0,
         retries: int = 5,
         memory_cache_bytes: int = 1 << 30,
+        max_memory: int | str | None = None,
         check: bool = True,
     ) -> None:
+        from rumteb.models._memory import parse_size
+
         for name, value in (
             ("max_concurrency", max_concurrency),
             ("max_tokens_per_request", max_tokens_per_request),
@@ -126,6 +142,16 @@ class EndpointEncoder(AbsEncoder):
         self.max_texts_per_request = max_texts_per_request
         self.model_prompts = validate_prompts(prompts, "EndpointEncoder") if prompts else {}
         self.embed_dim: int | None = None
+        self.max_memory = (
+            None
+            if max_memory is None
+            else parse_size(max_memory, "The 'max_memory' parameter of EndpointEncoder")
+        )
+        # retrieval (RetrievalMixin): vectors arrive on the CPU and are searched there
+        self.devices = ["cpu"]
+        self.engine = "local"
+        self._search = None
+        self._streaming = False
         self._client = EmbeddingsClient(
             base_url,
             self.display_url,
@@ -154,7 +180,10 @@ class EndpointEncoder(AbsEncoder):
                     model,
                 )
             self._attach_cache_if_known()
+        self.host = host
         self.mteb_model_meta = _build_meta(model, model_revision, host, bool(self.model_prompts))
+        if check and self.embed_dim is None:
+            self._send(["dimension probe"], False)  # sets embed_dim
 
     # --------------------------------------------------------------------------------------------------------
 
@@ -182,9 +211,17 @@ class EndpointEncoder(AbsEncoder):
             self.store.attach_disk(folder, self._settings, self.embed_dim)
 
     def encode_texts(
-        self, texts: Sequence[str], *, prompt: str | None = None, show_progress_bar: bool = False
+        self,
+        texts: Sequence[str],
+        *,
+        prompt: str | None = None,
+        show_progress_bar: bool = False,
+        remember: bool = True,
     ) -> np.ndarray:
         """Embeddings of ``texts`` (float32, one row per text, in input order), with ``prompt`` prepended.
+
+        ``remember=False`` keeps new embeddings out of the in-run memory (they still go to ``cache_dir``): streamed
+        corpus chunks are seen once.
 
         Example:
             >>> encoder.encode_texts(["мама мыла раму"], prompt="query: ").dtype
@@ -200,13 +237,17 @@ class EndpointEncoder(AbsEncoder):
         for i, key in enumerate(keys):
             first.setdefault(key, i)
         unique = list(first)
-        cached = self.store.get(unique)
+        cached = self.store.get(unique, remember=remember)
         todo = [j for j, vector in enumerate(cached) if vector is None]
         fresh = None
         if todo:
             inputs = [(prompt or "") + texts[first[unique[j]]] for j in todo]
-            fresh = self._send(inputs, show_progress_bar)
-            self.store.put([unique[j] for j in todo], fresh)
+            try:
+                fresh = self._send(inputs, show_progress_bar)
+            except PartialEmbeddings as stopped:
+                self._keep_partial([unique[j] for j in todo], stopped, remember)
+                raise stopped.cause from None
+            self.store.put([unique[j] for j in todo], fresh, remember=remember)
         if not keys:
             return np.zeros((0, self.embed_dim or 0), dtype=np.float32)
         assert self.embed_dim is not None  # set by the first answer or read from the cache
@@ -228,7 +269,22 @@ class EndpointEncoder(AbsEncoder):
         )
         with bar:
             vectors = self._client.embed(inputs, plan, bar.update)
-        dim = int(vectors.shape[1])
+        self._check_dim(int(vectors.shape[1]))
+        return vectors
+
+    def _keep_partial(self, keys: list[bytes], stopped: PartialEmbeddings, remember: bool) -> None:
+        """Store what a failed call got back (in memory and ``cache_dir``), so that a retry in this process or the
+        next run does not send it again."""
+        if not stopped.done or len({v.shape[1] for v in stopped.done.values()}) > 1:
+            return
+        rows = [i for done in stopped.done for i in done]
+        vectors = np.concatenate(list(stopped.done.values()))
+        self._check_dim(int(vectors.shape[1]))
+        self.store.put([keys[i] for i in rows], vectors, remember=remember)
+        where = f" (kept in {self._cache_folder})" if self.store.disk is not None else ""
+        logger.warning("%d of %d texts were embedded before the call failed%s", len(rows), len(keys), where)
+
+    def _check_dim(self, dim: int) -> None:
         if self.embed_dim is not None and dim != self.embed_dim:
             raise EndpointError(
                 f"{self._client.endpoint} returned {dim}-dimensional embeddings for model {self.model!r}, earlier "
@@ -239,7 +295,6 @@ class EndpointEncoder(AbsEncoder):
             self.embed_dim = dim
             self.mteb_model_meta = self.mteb_model_meta.model_copy(update={"embed_dim": dim})
             self._attach_cache_if_known()
-        return vectors
 
     def get_prompt(self, task_metadata: TaskMetadata, prompt_type: PromptType | None) -> str | None:
         """The prompt text for a task and prompt type, in mteb's priority."""
@@ -268,7 +323,10 @@ class EndpointEncoder(AbsEncoder):
         texts = encode_texts_of(inputs, kwargs, "EndpointEncoder")
         prompt = self.get_prompt(task_metadata, prompt_type)
         return self.encode_texts(
-            texts, prompt=prompt, show_progress_bar=bool(kwargs.get("show_progress_bar"))
+            texts,
+            prompt=prompt,
+            show_progress_bar=bool(kwargs.get("show_progress_bar")),
+            remember=not self._streaming,
         )
 
     def close(self) -> None:
@@ -311,12 +369,22 @@ def _parse_url(url: str) -> tuple[str, str, str]:
     return str(base).rstrip("/"), shown, f"{parsed.scheme}://{parsed.host}{port}"
 
 
+def served_model(
+    name: str, revision: str | None = None, *, endpoint: str, served_model_name: str, **kwargs: Any
+) -> EndpointEncoder:
+    """The loader in a served model's metadata (``ModelMeta.load_model()``): the model ``served_model_name`` at
+    ``endpoint``; ``name`` is the results' name (``served/<name>`` for a name without ``/``)."""
+    return EndpointEncoder(endpoint, served_model_name, model_revision=revision, **kwargs)
+
+
 def _build_meta(model: str, revision: str | None, host: str, uses_prompts: bool) -> ModelMeta:
     from mteb.models.model_meta import ModelMeta, ScoringFunction
 
     return ModelMeta.create_empty(
         overwrites={
-            "loader": EndpointEncoder,
+            # model_meta.json says where the model was served: the loader and its arguments (no credentials)
+            "loader": served_model,
+            "loader_kwargs": {"endpoint": host, "served_model_name": model},
             "name": model if "/" in model else f"served/{model}",
             "revision": revision or NO_REVISION,
             "similarity_fn_name": ScoringFunction.COSINE,
