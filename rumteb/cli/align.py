@@ -54,7 +54,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--seed", type=int, default=0, help="seed of the random pairs (default 0)")
     parser.add_argument("--device", default=None, help="cpu, cuda or cuda:N (default: CUDA if available)")
     parser.add_argument(
-        "--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16"), help="default auto"
+        "--precision", default="auto", choices=("auto", "fp32", "bf16", "fp16", "int8"), help="default auto"
     )
     parser.add_argument("--json", action="store_true", help="print the numbers as one JSON object")
     parser.set_defaults(handler=_cmd_align)

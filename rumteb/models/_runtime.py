@@ -19,7 +19,8 @@ from rumteb.models._loading import ModelSpec
 
 logger = logging.getLogger(__name__)
 
-DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
+#: the dtype of the weights and activations; int8 keeps fp32 outside its linear layers
+DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16, "int8": torch.float32}
 
 
 def cpu_has_bf16_matrix_units() -> bool:
@@ -59,8 +60,14 @@ class Runtime:
         self.backbone: PackedEncoder | PaddedEncoder
         if PackedEncoder.supports(hf_model):
             use_varlen = self.device.type == "cuda" and self.dtype in (torch.float16, torch.bfloat16)
-            self.backbone = PackedEncoder(hf_model, self.dtype, "varlen" if use_varlen else "grouped")
+            attention = "varlen" if use_varlen else "grouped"
+            self.backbone = PackedEncoder(hf_model, self.dtype, attention, int8=precision == "int8")
             del hf_model
+        elif precision == "int8":
+            raise ValueError(
+                f"precision='int8' runs the packed BERT-family path only (bert, roberta, xlm-roberta, camembert); "
+                f"{type(hf_model).__name__} runs on padded batches. Use precision='fp32' or 'bf16' for it."
+            )
         else:
             logger.info("%s runs on padded batches (no packed implementation)", type(hf_model).__name__)
             self.backbone = PaddedEncoder(hf_model)

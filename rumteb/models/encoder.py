@@ -34,7 +34,11 @@ if TYPE_CHECKING:
 
 __all__ = ["PRECISIONS", "Encoder"]
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16")
+PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
+_INT8_ON_CUDA = (
+    "The 'precision' parameter of Encoder is 'int8', a CPU precision (dynamic int8 linear layers), but the device "
+    "is {device!r}. On CUDA use precision='bf16' or 'fp16'; for int8 pass device='cpu'."
+)
 ENGINES = ("local", "ray")
 DEFAULT_MAX_TOKENS = {"cpu": 8192, "cuda": 65536}
 
@@ -48,8 +52,10 @@ class Encoder(RetrievalMixin, TextEncodingMixin, AbsEncoder):
         device: ``"cpu"``, ``"cuda"`` (every visible GPU: one worker process each when there are several),
             ``"cuda:N"``, or a list of devices: one worker process per entry (``["cuda:0", "cuda:1"]``;
             ``["cpu", "cpu"]`` works too). Default: ``"cuda"`` if available, else CPU.
-        precision: ``"fp32"``, ``"bf16"``, ``"fp16"`` or ``"auto"`` (bf16 on CUDA and on CPUs with bf16 matrix
-            units, else fp32). Pooling and normalisation always run in fp32.
+        precision: ``"fp32"``, ``"bf16"``, ``"fp16"``, ``"int8"`` or ``"auto"`` (bf16 on CUDA and on CPUs with
+            bf16 matrix units, else fp32). ``"int8"`` (CPU, BERT-family models, opt-in: never chosen by ``auto``)
+            runs the linear layers in dynamic int8; its scores differ from fp32 (see the docs' quality report).
+            Pooling and normalisation always run in fp32.
         max_tokens_per_batch: Token budget of a batch, counted as rows x longest row. Default: 8,192 on CPU,
             65,536 on CUDA (halved on CUDA out-of-memory and retried).
         pooling: ``"cls"``, ``"mean"``, ``"max"``, ``"lasttoken"``, ``"mean_sqrt_len_tokens"``, ``"weightedmean"``
@@ -137,6 +143,9 @@ class Encoder(RetrievalMixin, TextEncodingMixin, AbsEncoder):
         self.max_memory = (
             None if max_memory is None else parse_size(max_memory, "The 'max_memory' parameter of Encoder")
         )
+        named = [device] if isinstance(device, str) else list(device or [])
+        if precision == "int8" and any(str(d).startswith("cuda") for d in named):
+            raise ValueError(_INT8_ON_CUDA.format(device=device))
         self.engine = engine
         self.devices = _parse_devices(device, engine)
         from rumteb.models._runtime import resolve_precision
@@ -146,6 +155,8 @@ class Encoder(RetrievalMixin, TextEncodingMixin, AbsEncoder):
         else:
             self.precision = resolve_precision(precision, self.devices[0])
         kind = "cuda" if self.devices[0].startswith("cuda") else "cpu"
+        if self.precision == "int8" and kind == "cuda":
+            raise ValueError(_INT8_ON_CUDA.format(device=self.devices[0]))
         self.max_tokens_per_batch = max_tokens_per_batch or DEFAULT_MAX_TOKENS[kind]
 
         resolved = _loading.resolve(
