@@ -163,14 +163,16 @@ def _int8_linear(
     products in pairs with int16 saturation, which 255 x 127 x 2 overflows and 127 x 127 x 2 does not. So the result
     is the same on every x86 CPU, and per-token scales make the lost bit cheap (docs: int8 quality report).
 
-    ``buffer`` holds the scaled input between calls (a fresh multi-MB tensor per call costs page faults).
+    ``buffer`` holds the scaled input between calls (a fresh multi-MB tensor per call costs page faults); one flat
+    buffer serves every linear layer of a model, so it holds one input, the largest.
     """
     rows, width = x.shape
     # the largest magnitude per row, without a temporary |x| (measured: the fastest of abs().amax, aminmax, norm)
     scale = torch.maximum(x.amax(dim=1, keepdim=True), x.amin(dim=1, keepdim=True).neg_()).clamp_(min=1e-12)
-    if not buffer or buffer[0].shape[0] < rows + 1:
-        buffer[:] = [x.new_empty((rows + 1, width))]
-    unit = buffer[0][: rows + 1]
+    size = (rows + 1) * width
+    if not buffer or buffer[0].numel() < size:
+        buffer[:] = [x.new_empty(size)]
+    unit = buffer[0][:size].view(rows + 1, width)
     torch.div(x, scale, out=unit[:rows])
     unit[rows].zero_()
     unit[rows, 0], unit[rows, 1] = 1.0, -1.0
@@ -185,8 +187,7 @@ class Linear:
     bias, GELU and the residual add applied to the fp32 accumulator before rounding (measured on a 2-core Xeon:
     the up-projection with its GELU 1.35x faster than ``F.linear`` then ``F.gelu``). With ``int8`` (CPU): weights in
     int8 per output channel, quantized once; activations quantized per token on each call (`_int8_linear`); fp32
-    out. Elsewhere: ``F.linear`` and separate ops. If the fused op
-    is unavailable or fails, it falls back for good.
+    out. Elsewhere: ``F.linear`` and separate ops. If the fused op is unavailable or fails, it falls back for good.
     """
 
     def __init__(
@@ -196,12 +197,14 @@ class Linear:
         activation: Any = None,
         act_name: str | None = None,
         int8: bool = False,
+        scratch: list[torch.Tensor] | None = None,
     ):
+        """``scratch``: the int8 input buffer, shared by the layers of one model (default: this layer's own)."""
         self.weight, self.bias, self.activation = weight, bias, activation
         self.fused_act = _FUSABLE_ACTIVATIONS.get(act_name or "") if activation is not None else ("none", "")
         self.packed: torch.Tensor | None = None
         self.int8 = _int8_weight(weight) if int8 else None
-        self._buffer: list[torch.Tensor] = []
+        self._buffer: list[torch.Tensor] = scratch if scratch is not None else []
         on_cpu = weight.device.type == "cpu" and weight.dtype in (torch.bfloat16, torch.float32)
         if on_cpu and not int8 and _onednn_available():
             try:
@@ -241,6 +244,7 @@ class PackedEncoder:
     def __init__(self, hf_model: Any, dtype: torch.dtype, attention: str, int8: bool = False) -> None:
         """``int8``: the linear layers in dynamic int8 (``dtype`` fp32 for the rest; CPU)."""
         config = hf_model.config
+        scratch: list[torch.Tensor] = []  # int8's input buffer, shared by all layers (used one at a time)
         emb = hf_model.embeddings
         self.heads = int(config.num_attention_heads)
         self.hidden = int(config.hidden_size)
@@ -269,8 +273,8 @@ class PackedEncoder:
             out, mid, last = layer.attention.output, layer.intermediate, layer.output
             self.layers.append(
                 (
-                    Linear(qkv_w, qkv_b, int8=int8),
-                    Linear(cast(out.dense.weight), cast(out.dense.bias), int8=int8),
+                    Linear(qkv_w, qkv_b, int8=int8, scratch=scratch),
+                    Linear(cast(out.dense.weight), cast(out.dense.bias), int8=int8, scratch=scratch),
                     norm(out.LayerNorm),
                     Linear(
                         cast(mid.dense.weight),
@@ -278,8 +282,9 @@ class PackedEncoder:
                         mid.intermediate_act_fn,
                         act_name,
                         int8,
+                        scratch,
                     ),
-                    Linear(cast(last.dense.weight), cast(last.dense.bias), int8=int8),
+                    Linear(cast(last.dense.weight), cast(last.dense.bias), int8=int8, scratch=scratch),
                     norm(last.LayerNorm),
                 )
             )
