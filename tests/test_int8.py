@@ -1,6 +1,5 @@
-"""CPU speed paths of the packed forward: oneDNN's fused fp32 linear (the default on CPU) and the opt-in
-``precision="int8"`` (int8 linear layers, activations quantized per token), with int8's quality report on the exact
-real slices.
+"""The opt-in ``precision="int8"`` of the packed forward (int8 linear layers, activations quantized per token), with
+its quality report on the exact real slices.
 
 The report evaluates all-MiniLM-L6-v2 in int8 on TERRa dev, RUParaPhraserSTS test and CEDRClassification test (EXACT
 ruMTEB splits) and prints the main-score deltas against fp32 (`tests/test_real_data.py`'s measured scores, which
@@ -34,21 +33,6 @@ def _layer(seed: int, rows: int = 300, inner: int = 96, outer: int = 48) -> tupl
     w = torch.randn(inner, outer, generator=generator) * 0.1
     b = torch.randn(inner, generator=generator)
     return x, w, b
-
-
-def test_fused_fp32_linear_equals_separate_ops(monkeypatch: pytest.MonkeyPatch) -> None:
-    x, w, b = _layer(0)
-    residual = torch.randn(x.shape[0], w.shape[0])
-    fused_up = _backbone.Linear(w, b, F.gelu, "gelu")
-    fused_plain = _backbone.Linear(w, b)
-    if _backbone._onednn_available():
-        assert fused_up.packed is not None  # fp32 on CPU takes oneDNN's fused path
-    torch.testing.assert_close(fused_up(x), F.gelu(F.linear(x, w, b)), atol=1e-5, rtol=1e-5)
-    torch.testing.assert_close(fused_plain(x, residual), F.linear(x, w, b) + residual, atol=1e-5, rtol=1e-5)
-    monkeypatch.setattr(_backbone, "_onednn_available", lambda: False)  # no oneDNN: F.linear, same result
-    plain = _backbone.Linear(w, b, F.gelu, "gelu")
-    assert plain.packed is None
-    torch.testing.assert_close(plain(x), fused_up(x), atol=1e-5, rtol=1e-5)
 
 
 def test_int8_linear_is_close_to_fp32_and_per_token() -> None:

@@ -183,9 +183,8 @@ def _int8_linear(
 class Linear:
     """``activation(x @ W.T + b) [+ residual]``.
 
-    On CPU (bf16 and fp32) it uses oneDNN's fused linear (the ops torch.compile emits on CPU): weights packed once,
-    bias, GELU and the residual add applied to the fp32 accumulator before rounding (measured on a 2-core Xeon:
-    the up-projection with its GELU 1.35x faster than ``F.linear`` then ``F.gelu``). With ``int8`` (CPU): weights in
+    On CPU in bf16 it uses oneDNN's fused linear (the ops torch.compile emits on CPU): weights packed once, bias,
+    GELU and the residual add applied to the fp32 accumulator before rounding. With ``int8`` (CPU): weights in
     int8 per output channel, quantized once; activations quantized per token on each call (`_int8_linear`); fp32
     out. Elsewhere: ``F.linear`` and separate ops. If the fused op is unavailable or fails, it falls back for good.
     """
@@ -205,8 +204,15 @@ class Linear:
         self.packed: torch.Tensor | None = None
         self.int8 = _int8_weight(weight) if int8 else None
         self._buffer: list[torch.Tensor] = scratch if scratch is not None else []
-        on_cpu = weight.device.type == "cpu" and weight.dtype in (torch.bfloat16, torch.float32)
-        if on_cpu and not int8 and _onednn_available():
+        # bf16 only: in fp32 the fused op was faster on fixed shapes (MiniLM's up-projection with its GELU 1.35x) but
+        # slower and ~450 MiB heavier on a 200k-document retrieval run, where every batch has a new token count
+        # (oneDNN builds and caches a primitive per shape; tests/test_search_streaming.py's memory bound broke)
+        if (
+            weight.device.type == "cpu"
+            and weight.dtype == torch.bfloat16
+            and not int8
+            and _onednn_available()
+        ):
             try:
                 self.packed = torch.ops.mkldnn._reorder_linear_weight(weight, None)
             except RuntimeError as err:
