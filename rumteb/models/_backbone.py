@@ -24,6 +24,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from rumteb.models._int8 import int8_linear, int8_weight
 from rumteb.models._loading import DenseSpec, position_offset
 
 logger = logging.getLogger(__name__)
@@ -135,57 +136,12 @@ def _onednn_available() -> bool:
     )
 
 
-def _int8_weight(weight: torch.Tensor) -> Any:
-    """fp32 weight -> int8 per output channel (symmetric, -127..127), packed for ``quantized.linear_dynamic``."""
-    import warnings
-
-    w = weight.float()
-    scales = (w.abs().amax(dim=1) / 127.0).clamp(min=1e-12).double()
-    zeros = torch.zeros(w.shape[0], dtype=torch.long)
-    with warnings.catch_warnings():
-        # torch 2.13 announces the removal of quantized tensors (docs: precision int8 names the way forward)
-        warnings.filterwarnings("ignore", message=".*quantized tensor creation functions.*")
-        qweight = torch.quantize_per_channel(w, scales, zeros, 0, torch.qint8)
-    return torch.ops.quantized.linear_prepack(qweight, None)
-
-
-def _int8_linear(
-    x: torch.Tensor, packed: Any, bias: torch.Tensor, buffer: list[torch.Tensor]
-) -> torch.Tensor:
-    """``x @ W.T + b`` with int8 weights and int8 activations quantized per token (row).
-
-    fbgemm's dynamic linear quantizes its input with one scale for the whole tensor, so a token's result would
-    depend on the other texts in the batch. Each row is divided by its largest magnitude first, and one extra row
-    holding +1 and -1 fixes the tensor's range at [-1, 1]: the quantization step is then the same for every batch,
-    each token is quantized on its own scale, and the row scale is multiplied back after the int32 product.
-
-    Activations use 7 bits (``reduce_range``): CPUs without VNNI (AVX2-only AMD, older Intel) add uint8 x int8
-    products in pairs with int16 saturation, which 255 x 127 x 2 overflows and 127 x 127 x 2 does not. So the result
-    is the same on every x86 CPU, and per-token scales make the lost bit cheap (docs: int8 quality report).
-
-    ``buffer`` holds the scaled input between calls (a fresh multi-MB tensor per call costs page faults); one flat
-    buffer serves every linear layer of a model, so it holds one input, the largest.
-    """
-    rows, width = x.shape
-    # the largest magnitude per row, without a temporary |x| (measured: the fastest of abs().amax, aminmax, norm)
-    scale = torch.maximum(x.amax(dim=1, keepdim=True), x.amin(dim=1, keepdim=True).neg_()).clamp_(min=1e-12)
-    size = (rows + 1) * width
-    if not buffer or buffer[0].numel() < size:
-        buffer[:] = [x.new_empty(size)]
-    unit = buffer[0][:size].view(rows + 1, width)
-    torch.div(x, scale, out=unit[:rows])
-    unit[rows].zero_()
-    unit[rows, 0], unit[rows, 1] = 1.0, -1.0
-    y = torch.ops.quantized.linear_dynamic(unit, packed, True)[:rows]
-    return torch.addcmul(bias, y, scale, out=y)
-
-
 class Linear:
     """``activation(x @ W.T + b) [+ residual]``.
 
     On CPU in bf16 it uses oneDNN's fused linear (the ops torch.compile emits on CPU): weights packed once, bias,
     GELU and the residual add applied to the fp32 accumulator before rounding. With ``int8`` (CPU): weights in
-    int8 per output channel, quantized once; activations quantized per token on each call (`_int8_linear`); fp32
+    int8 per output channel, quantized once; activations quantized per token on each call (`rumteb.models._int8`); fp32
     out. Elsewhere: ``F.linear`` and separate ops. If the fused op is unavailable or fails, it falls back for good.
     """
 
@@ -202,7 +158,7 @@ class Linear:
         self.weight, self.bias, self.activation = weight, bias, activation
         self.fused_act = _FUSABLE_ACTIVATIONS.get(act_name or "") if activation is not None else ("none", "")
         self.packed: torch.Tensor | None = None
-        self.int8 = _int8_weight(weight) if int8 else None
+        self.int8 = int8_weight(weight) if int8 else None
         self._buffer: list[torch.Tensor] = scratch if scratch is not None else []
         # bf16 only: in fp32 the fused op was faster on fixed shapes (MiniLM's up-projection with its GELU 1.35x) but
         # slower and ~450 MiB heavier on a 200k-document retrieval run, where every batch has a new token count
@@ -220,7 +176,7 @@ class Linear:
 
     def __call__(self, x: torch.Tensor, residual: torch.Tensor | None = None) -> torch.Tensor:
         if self.int8 is not None:
-            y = _int8_linear(x, self.int8, self.bias, self._buffer)
+            y = int8_linear(x, self.int8, self.bias, self._buffer)
             if self.activation is not None:
                 if self.fused_act and self.fused_act[0] == "gelu":
                     y = torch.ops.aten.gelu_(y, approximate=self.fused_act[1])  # in place: no new buffer
