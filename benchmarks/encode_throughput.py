@@ -1,6 +1,9 @@
 """Encoding throughput: rumteb's encoder against sentence-transformers, same model, same real Russian texts.
 
-    python benchmarks/encode_throughput.py [--shared ../shared/data] [--json out.json] [--emulate-avx2]
+    PYTHONPATH=. python benchmarks/encode_throughput.py [--shared ../shared/data] [--json out.json] [--emulate-avx2]
+
+(From a checkout, ``PYTHONPATH=.`` measures the checkout; without it, the installed rumteb is measured; the first
+line printed names which.)
 
 For each model it runs, interleaved and best of ``--repeats``:
 
@@ -91,8 +94,13 @@ def machine() -> dict[str, Any]:
         load = os.getloadavg()[0]
     except OSError:
         load = float("nan")
+    import rumteb
+
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        # which rumteb is measured: run from a checkout, `python benchmarks/...` imports the installed package
+        # unless the checkout is on PYTHONPATH (or installed editable)
+        "rumteb": str(Path(rumteb.__file__).parent),
         "cpu": cpu,
         "cores": os.cpu_count(),
         "torch_threads": torch.get_num_threads(),

@@ -134,7 +134,8 @@ if mode == "mteb":
     encoder = SentenceTransformer(model, device="cpu", local_files_only=True)
 else:
     from rumteb.models import Encoder
-    encoder = Encoder(model, device=extra.get("device", "cpu"), precision="fp32", **extra.get("kwargs", {}))
+    encoder = Encoder(model, device=extra.get("device", "cpu"), precision=extra.get("precision", "fp32"),
+                      **extra.get("kwargs", {}))
 def status_mib(field):
     with open("/proc/self/status") as f:
         for line in f:

@@ -278,6 +278,46 @@ def test_bf16_pools_and_normalises_in_fp32(minilm_path: Path, texts: list[str]) 
     assert _cosines(out, fp32).min() > 0.999
 
 
+def test_bf16_fused_linear_meets_few_row_counts(
+    minilm_path: Path, texts: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """oneDNN builds and caches a primitive per input shape (a 200k-document bf16 run grew by 661 MiB with a new
+    token count per batch): the fused path pads the rows up to a multiple of budget / 32, and the padding changes
+    no embedding."""
+    from rumteb.models import _backbone
+
+    encoder = Encoder(minilm_path, device="cpu", precision="bf16", max_tokens_per_batch=2048)
+    assert encoder._runtime.backbone.fused  # x86 torch builds carry oneDNN
+    rows: list[int] = []
+    real_call = _backbone.Linear.__call__
+
+    def spy(self: Any, x: torch.Tensor, residual: torch.Tensor | None = None) -> torch.Tensor:
+        rows.append(int(x.shape[0]))
+        return real_call(self, x, residual)
+
+    tokens = set()
+    real_forward = encoder._runtime.forward
+
+    def forward(ids: np.ndarray, lengths: np.ndarray, prompt_length: int | None) -> torch.Tensor:
+        tokens.add(int(lengths.sum()))
+        return real_forward(ids, lengths, prompt_length)
+
+    monkeypatch.setattr(_backbone.Linear, "__call__", spy)
+    monkeypatch.setattr(encoder._runtime, "forward", forward)
+    bucketed = []
+    for size in range(1, 120, 7):
+        bucketed.append(encoder.encode_texts(texts[size : 2 * size]))
+        encoder.store.memory.clear()
+    assert all(count % 64 == 0 for count in rows)  # granule max(64, 2048 // 32)
+    assert len(set(rows)) < len(tokens)
+    monkeypatch.setattr(_backbone, "bucket_rows", lambda count, budget: count)
+    rows.clear()
+    for size, expected in zip(range(1, 120, 7), bucketed, strict=True):
+        np.testing.assert_allclose(encoder.encode_texts(texts[size : 2 * size]), expected, atol=1e-6)
+        encoder.store.memory.clear()
+    assert any(count % 64 for count in rows)  # the reference really ran unpadded
+
+
 # --------------------------------------------------------------------------------------------------------------
 # Out of memory: halve the budget, split, retry
 # --------------------------------------------------------------------------------------------------------------

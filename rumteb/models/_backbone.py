@@ -97,6 +97,7 @@ class Layout:
 def _grouped_attention(qkv: torch.Tensor, layout: Layout, heads: int, scale: float) -> torch.Tensor:
     """SDPA per run of equal-length sequences: no padding, no mask."""
     out = qkv.new_empty(qkv.shape[0], qkv.shape[1] // 3)
+    out[layout.groups[-1][1] if layout.groups else 0 :].zero_()  # rows past the real tokens (bucket padding)
     for start, end, count, length in layout.groups:
         q, k, v = qkv[start:end].view(count, length, 3, heads, -1).permute(2, 0, 3, 1, 4)
         o = F.scaled_dot_product_attention(q, k, v, scale=scale)
@@ -108,12 +109,16 @@ def _varlen_attention(qkv: torch.Tensor, layout: Layout, heads: int, scale: floa
     """Flash attention on packed sequences (``torch.nn.attention.varlen``; CUDA, fp16/bf16)."""
     from torch.nn.attention.varlen import varlen_attn
 
-    q, k, v = qkv.view(qkv.shape[0], 3, heads, -1).unbind(1)
+    tokens = layout.groups[-1][1] if layout.groups else 0
+    q, k, v = qkv[:tokens].view(tokens, 3, heads, -1).unbind(1)
     out = varlen_attn(
         q, k, v, layout.cu_seqlens, layout.cu_seqlens, layout.max_len, layout.max_len, scale=scale
     )
     assert isinstance(out, torch.Tensor)
-    return out.reshape(qkv.shape[0], -1)
+    out = out.reshape(tokens, -1)
+    if qkv.shape[0] > tokens:  # zero rows past the real tokens (bucket padding)
+        out = F.pad(out, (0, 0, 0, qkv.shape[0] - tokens))
+    return out
 
 
 ATTENTION = {"grouped": _grouped_attention, "varlen": _varlen_attention}
@@ -139,10 +144,11 @@ def _onednn_available() -> bool:
 class Linear:
     """``activation(x @ W.T + b) [+ residual]``.
 
-    On CPU in bf16 it uses oneDNN's fused linear (the ops torch.compile emits on CPU): weights packed once, bias,
-    GELU and the residual add applied to the fp32 accumulator before rounding. With ``int8`` (CPU): weights in
-    int8 per output channel, quantized once; activations quantized per token on each call (`rumteb.models._int8`); fp32
-    out. Elsewhere: ``F.linear`` and separate ops. If the fused op is unavailable or fails, it falls back for good.
+    On CPU (bf16 and fp32) it uses oneDNN's fused linear (the ops torch.compile emits on CPU): weights packed once,
+    bias, GELU and the residual add applied to the fp32 accumulator before rounding. oneDNN builds and caches a
+    primitive per input shape, so callers keep the row counts few (`bucket_rows`). With ``int8`` (CPU): weights in
+    int8 per output channel, quantized once; activations quantized per token on each call (`rumteb.models._int8`);
+    fp32 out. Elsewhere: ``F.linear`` and separate ops. If the fused op is unavailable or fails, it falls back for good.
     """
 
     def __init__(
@@ -160,12 +166,9 @@ class Linear:
         self.packed: torch.Tensor | None = None
         self.int8 = int8_weight(weight) if int8 else None
         self._buffer: list[torch.Tensor] = scratch if scratch is not None else []
-        # bf16 only: in fp32 the fused op was faster on fixed shapes (MiniLM's up-projection with its GELU 1.35x) but
-        # slower and ~450 MiB heavier on a 200k-document retrieval run, where every batch has a new token count
-        # (oneDNN builds and caches a primitive per shape; tests/test_search_streaming.py's memory bound broke)
         if (
             weight.device.type == "cpu"
-            and weight.dtype == torch.bfloat16
+            and weight.dtype in (torch.bfloat16, torch.float32)
             and not int8
             and _onednn_available()
         ):
@@ -200,12 +203,31 @@ class Linear:
         return y if residual is None else y + residual
 
 
+def bucket_rows(tokens: int, token_budget: int) -> int:
+    """``tokens`` rounded up to a multiple of ``token_budget / 32`` (at least 64): the row count the fused linear
+    layers run on. A run then meets at most ~33 shapes per layer, so oneDNN's per-shape primitives stay few
+    (with a new token count per batch, a 200k-document run grew by ~450 MiB and ran slower), for at most 1/32 of a
+    full batch in padding rows.
+    """
+    granule = max(64, token_budget // 32)
+    return -(-tokens // granule) * granule
+
+
 class PackedEncoder:
     """A BERT-family encoder run on packed tokens, from a transformers module's weights (QKV fused)."""
 
-    def __init__(self, hf_model: Any, dtype: torch.dtype, attention: str, int8: bool = False) -> None:
-        """``int8``: the linear layers in dynamic int8 (``dtype`` fp32 for the rest; CPU)."""
+    def __init__(
+        self,
+        hf_model: Any,
+        dtype: torch.dtype,
+        attention: str,
+        int8: bool = False,
+        token_budget: int = 8192,
+    ) -> None:
+        """``int8``: the linear layers in dynamic int8 (``dtype`` fp32 for the rest; CPU). ``token_budget``: the
+        batches' token budget, which sets the row buckets of the fused CPU path (`bucket_rows`)."""
         config = hf_model.config
+        self.token_budget = token_budget
         scratch: list[torch.Tensor] = []  # int8's input buffer, shared by all layers (used one at a time)
         emb = hf_model.embeddings
         self.heads = int(config.num_attention_heads)
@@ -262,16 +284,28 @@ class PackedEncoder:
             and hasattr(hf_model, "encoder")
         )
 
+    @property
+    def fused(self) -> bool:
+        """Whether the linear layers run oneDNN's fused op (CPU), which wants few distinct row counts."""
+        return any(layer[0].packed is not None for layer in self.layers)
+
     def __call__(self, ids: torch.Tensor, layout: Layout) -> torch.Tensor:
-        """Last hidden states ``[tokens, hidden]`` of packed ``ids``."""
+        """Last hidden states ``[tokens, hidden]`` of packed ``ids``.
+
+        On the fused path the hidden states carry zero rows up to `bucket_rows`: linear layers and LayerNorm treat
+        rows apart and attention reads only the real tokens, so the padding never reaches them.
+        """
         attend = ATTENTION[self.attention]
+        tokens = int(ids.shape[0])
         h = F.embedding(ids, self.word) + F.embedding(layout.positions() + self.offset, self.position)
+        if self.fused:
+            h = F.pad(h, (0, 0, 0, bucket_rows(tokens, self.token_budget) - tokens))
         h = F.layer_norm(h, (self.hidden,), *self.embed_norm)
         for qkv, proj, norm1, up, down, norm2 in self.layers:
             a = attend(qkv(h), layout, self.heads, self.scale)
             h = F.layer_norm(proj(a, residual=h), (self.hidden,), *norm1)
             h = F.layer_norm(down(up(h), residual=h), (self.hidden,), *norm2)
-        return h
+        return h[:tokens]
 
 
 class PaddedEncoder:

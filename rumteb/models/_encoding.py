@@ -15,18 +15,17 @@ import numpy as np
 
 from rumteb.models._batching import plan_batches, tokenize
 from rumteb.models._cache import EmbeddingStore, content_keys
-from rumteb.models._inputs import encode_texts_of
+from rumteb.models._inputs import MtebEncodeMixin
 from rumteb.models.prompts import resolve_prompt
 
 if TYPE_CHECKING:
     from mteb.abstasks.task_metadata import TaskMetadata
     from mteb.types import PromptType
-    from torch.utils.data import DataLoader
 
     from rumteb.models._loading import ModelSpec
 
 
-class TextEncodingMixin:
+class TextEncodingMixin(MtebEncodeMixin):
     """Texts to embeddings for `rumteb.models.encoder.Encoder`, and mteb's ``EncoderProtocol.encode``."""
 
     # set by Encoder.__init__
@@ -44,7 +43,6 @@ class TextEncodingMixin:
     _truncated: int
     _runtime: Any
     _pool: Any
-    _streaming: bool
 
     @property
     def stats(self) -> dict[str, int]:
@@ -139,31 +137,3 @@ class TextEncodingMixin:
         """The prompt text for a task and prompt type (mteb's priority), else the model's default prompt."""
         prompt = resolve_prompt(self.model_prompts, task_metadata, prompt_type)
         return prompt if prompt is not None else self.default_prompt
-
-    def encode(
-        self,
-        inputs: DataLoader[Any],
-        *,
-        task_metadata: TaskMetadata,
-        hf_split: str,
-        hf_subset: str,
-        prompt_type: PromptType | None = None,
-        **kwargs: Any,
-    ) -> np.ndarray:
-        """mteb's ``EncoderProtocol.encode``: the texts of ``inputs`` in order, with the task's prompt.
-
-        ``batch_size`` from mteb's ``encode_kwargs`` does not apply (batches are cut by tokens:
-        ``max_tokens_per_batch``); ``precision`` (output quantisation) must be ``float32`` if given.
-
-        Raises:
-            TypeError: An unknown keyword argument.
-            ValueError: Non-text inputs, or an output precision other than float32.
-        """
-        texts = encode_texts_of(inputs, kwargs, "Encoder")
-        prompt = self.get_prompt(task_metadata, prompt_type)
-        return self.encode_texts(
-            texts,
-            prompt=prompt,
-            show_progress_bar=bool(kwargs.get("show_progress_bar")),
-            remember=not self._streaming,
-        )

@@ -61,7 +61,9 @@ class Runtime:
         if PackedEncoder.supports(hf_model):
             use_varlen = self.device.type == "cuda" and self.dtype in (torch.float16, torch.bfloat16)
             attention = "varlen" if use_varlen else "grouped"
-            self.backbone = PackedEncoder(hf_model, self.dtype, attention, int8=precision == "int8")
+            self.backbone = PackedEncoder(
+                hf_model, self.dtype, attention, int8=precision == "int8", token_budget=self.max_tokens
+            )
             del hf_model
         elif precision == "int8":
             raise ValueError(

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from mteb.models.abs_encoder import AbsEncoder
 
+from rumteb.models._inputs import encode_texts_of
+
 if TYPE_CHECKING:
     from mteb.abstasks.task_metadata import TaskMetadata
     from mteb.models.model_meta import ModelMeta
@@ -117,14 +119,7 @@ class NavecAverage(AbsEncoder):
         **kwargs: Any,
     ) -> np.ndarray:
         """mteb's ``EncoderProtocol.encode`` (no prompts: a bag of words has no use for them)."""
-        unknown = sorted(set(kwargs) - {"batch_size", "show_progress_bar", "precision"})
-        if unknown:
-            raise TypeError(f"NavecAverage.encode got unexpected keyword argument(s): {', '.join(unknown)}.")
-        if kwargs.get("precision", "float32") != "float32":
-            raise ValueError(
-                f"NavecAverage returns float32 embeddings only. Got precision={kwargs['precision']!r}."
-            )
-        texts = [text for batch in inputs for text in batch["text"]]
+        texts = encode_texts_of(inputs, kwargs, "NavecAverage")
         return self.encode_texts(texts)
 
 

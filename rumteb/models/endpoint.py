@@ -27,7 +27,7 @@ from rumteb.models._endpoint_client import (
     import_httpx,
     plan_requests,
 )
-from rumteb.models._inputs import encode_texts_of
+from rumteb.models._inputs import MtebEncodeMixin
 from rumteb.models._retrieval import RetrievalMixin
 from rumteb.models.prompts import resolve_prompt, validate_prompts
 
@@ -35,7 +35,6 @@ if TYPE_CHECKING:
     from mteb.abstasks.task_metadata import TaskMetadata
     from mteb.models.model_meta import ModelMeta
     from mteb.types import PromptType
-    from torch.utils.data import DataLoader
 
 __all__ = ["EndpointEncoder", "EndpointError", "served_model"]
 
@@ -44,7 +43,7 @@ logger = logging.getLogger(__name__)
 NO_REVISION = "no_revision_available"  # mteb's own name for an unknown revision
 
 
-class EndpointEncoder(RetrievalMixin, AbsEncoder):
+class EndpointEncoder(RetrievalMixin, MtebEncodeMixin, AbsEncoder):
     """mteb's ``EncoderProtocol`` over an OpenAI-compatible embeddings server.
 
     Args:
@@ -299,35 +298,6 @@ class EndpointEncoder(RetrievalMixin, AbsEncoder):
     def get_prompt(self, task_metadata: TaskMetadata, prompt_type: PromptType | None) -> str | None:
         """The prompt text for a task and prompt type, in mteb's priority."""
         return resolve_prompt(self.model_prompts, task_metadata, prompt_type)
-
-    def encode(
-        self,
-        inputs: DataLoader[Any],
-        *,
-        task_metadata: TaskMetadata,
-        hf_split: str,
-        hf_subset: str,
-        prompt_type: PromptType | None = None,
-        **kwargs: Any,
-    ) -> np.ndarray:
-        """mteb's ``EncoderProtocol.encode``: the texts of ``inputs`` in order, with the task's prompt.
-
-        ``batch_size`` from mteb's ``encode_kwargs`` does not apply (requests are cut by
-        ``max_tokens_per_request``); ``precision`` must be ``float32`` if given.
-
-        Raises:
-            TypeError: An unknown keyword argument.
-            ValueError: Non-text inputs, or an output precision other than float32.
-            EndpointError: The server is down, refuses the request, or answers something unusable.
-        """
-        texts = encode_texts_of(inputs, kwargs, "EndpointEncoder")
-        prompt = self.get_prompt(task_metadata, prompt_type)
-        return self.encode_texts(
-            texts,
-            prompt=prompt,
-            show_progress_bar=bool(kwargs.get("show_progress_bar")),
-            remember=not self._streaming,
-        )
 
     def close(self) -> None:
         """Close the HTTP connections."""
