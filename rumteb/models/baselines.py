@@ -23,13 +23,12 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from mteb.models.abs_encoder import AbsEncoder
 
-from rumteb.models._inputs import encode_texts_of
+from rumteb.models._inputs import MtebEncodeMixin
 
 if TYPE_CHECKING:
     from mteb.abstasks.task_metadata import TaskMetadata
     from mteb.models.model_meta import ModelMeta
     from mteb.types import PromptType
-    from torch.utils.data import DataLoader
 
 __all__ = ["NAVEC_FILE_SHA1", "NavecAverage", "navec_meta"]
 
@@ -49,7 +48,7 @@ def navec_path() -> Path:
     return Path(NEWS_EMBEDDING)
 
 
-class NavecAverage(AbsEncoder):
+class NavecAverage(MtebEncodeMixin, AbsEncoder):
     """Mean of navec word vectors over razdel tokens (an mteb encoder, CPU, no torch needed to encode).
 
     Args:
@@ -95,32 +94,31 @@ class NavecAverage(AbsEncoder):
         # product-quantised rows: one centroid per sub-space, concatenated
         return self._codes[self._qdims, self._indexes[ids]].reshape(len(ids), self.dim)
 
-    def encode_texts(self, texts: Sequence[str]) -> np.ndarray:
-        """One L2-normalised 300-d vector per text (float32), in input order."""
+    def get_prompt(self, task_metadata: TaskMetadata, prompt_type: PromptType | None) -> None:
+        """No prompts: a bag of words has no use for them (mteb's ``encode`` passes none)."""
+        return None
+
+    def encode_texts(
+        self,
+        texts: Sequence[str],
+        *,
+        prompt: str | None = None,
+        show_progress_bar: bool = False,
+        remember: bool = True,
+    ) -> np.ndarray:
+        """One L2-normalised 300-d vector per text (float32), in input order, ``prompt`` prepended as the other
+        encoders do. ``show_progress_bar`` and ``remember`` are accepted for mteb's ``encode`` and unused (no
+        progress bar, no embedding memory)."""
         from razdel import tokenize
 
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for row, text in enumerate(texts):
+        for row, text in enumerate((prompt or "") + text for text in texts):
             ids = [self._ids[t] for t in (tok.text.lower() for tok in tokenize(text)) if t in self._ids]
             if ids:
                 mean = self._vectors(np.asarray(ids)).mean(axis=0, dtype=np.float64)
                 norm = np.linalg.norm(mean)
                 out[row] = mean / norm if norm > 0 else 0.0
         return out
-
-    def encode(
-        self,
-        inputs: DataLoader[Any],
-        *,
-        task_metadata: TaskMetadata,
-        hf_split: str,
-        hf_subset: str,
-        prompt_type: PromptType | None = None,
-        **kwargs: Any,
-    ) -> np.ndarray:
-        """mteb's ``EncoderProtocol.encode`` (no prompts: a bag of words has no use for them)."""
-        texts = encode_texts_of(inputs, kwargs, "NavecAverage")
-        return self.encode_texts(texts)
 
 
 def load_navec(model_name: str, revision: str | None = None, **kwargs: Any) -> Any:
