@@ -143,11 +143,11 @@ class Encoder(RetrievalMixin, TextEncodingMixin, AbsEncoder):
         self.max_memory = (
             None if max_memory is None else parse_size(max_memory, "The 'max_memory' parameter of Encoder")
         )
-        named = [device] if isinstance(device, str) else list(device or [])
-        if precision == "int8" and any(str(d).startswith("cuda") for d in named):
-            raise ValueError(_INT8_ON_CUDA.format(device=device))
         self.engine = engine
         self.devices = _parse_devices(device, engine)
+        cuda = [name for name in self.devices if name.startswith("cuda")]
+        if precision == "int8" and cuda:  # named, or chosen for device=None
+            raise ValueError(_INT8_ON_CUDA.format(device=cuda[0]))
         from rumteb.models._runtime import resolve_precision
 
         if engine == "ray" and precision == "auto" and self.devices[0].startswith("cuda"):
@@ -155,8 +155,6 @@ class Encoder(RetrievalMixin, TextEncodingMixin, AbsEncoder):
         else:
             self.precision = resolve_precision(precision, self.devices[0])
         kind = "cuda" if self.devices[0].startswith("cuda") else "cpu"
-        if self.precision == "int8" and kind == "cuda":
-            raise ValueError(_INT8_ON_CUDA.format(device=self.devices[0]))
         self.max_tokens_per_batch = max_tokens_per_batch or DEFAULT_MAX_TOKENS[kind]
 
         resolved = _loading.resolve(
