@@ -82,6 +82,11 @@ class Layout:
             groups=groups,
         )
 
+    @property
+    def tokens(self) -> int:
+        """The real tokens of the batch (hidden states may carry padding rows after them: `bucket_rows`)."""
+        return int(self.scatter.numel())
+
     def positions(self) -> torch.Tensor:
         """Position of each token inside its sequence, ``[T]``."""
         return torch.remainder(self.scatter, max(self.max_len, 1))
@@ -97,7 +102,7 @@ class Layout:
 def _grouped_attention(qkv: torch.Tensor, layout: Layout, heads: int, scale: float) -> torch.Tensor:
     """SDPA per run of equal-length sequences: no padding, no mask."""
     out = qkv.new_empty(qkv.shape[0], qkv.shape[1] // 3)
-    out[layout.groups[-1][1] if layout.groups else 0 :].zero_()  # rows past the real tokens (bucket padding)
+    out[layout.tokens :].zero_()  # rows past the real tokens (bucket padding)
     for start, end, count, length in layout.groups:
         q, k, v = qkv[start:end].view(count, length, 3, heads, -1).permute(2, 0, 3, 1, 4)
         o = F.scaled_dot_product_attention(q, k, v, scale=scale)
@@ -109,7 +114,7 @@ def _varlen_attention(qkv: torch.Tensor, layout: Layout, heads: int, scale: floa
     """Flash attention on packed sequences (``torch.nn.attention.varlen``; CUDA, fp16/bf16)."""
     from torch.nn.attention.varlen import varlen_attn
 
-    tokens = layout.groups[-1][1] if layout.groups else 0
+    tokens = layout.tokens
     q, k, v = qkv[:tokens].view(tokens, 3, heads, -1).unbind(1)
     out = varlen_attn(
         q, k, v, layout.cu_seqlens, layout.cu_seqlens, layout.max_len, layout.max_len, scale=scale
