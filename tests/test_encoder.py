@@ -52,6 +52,7 @@ def test_matches_sentence_transformers_tiny(tiny_model_path: Path, texts: list[s
 def test_matches_sentence_transformers_minilm(minilm_path: Path, texts: list[str]) -> None:
     encoder = Encoder(minilm_path, device="cpu", precision="fp32")
     assert encoder.normalize and encoder.spec.pooling == ("mean",) and encoder.max_length == 256
+    assert encoder._runtime.backbone.fused  # the default CPU path: oneDNN's fused fp32 linear
     ours = encoder.encode_texts(texts)
     reference = _st(minilm_path).encode(texts, batch_size=32)
     assert _cosines(ours, reference).min() > 0.9999

@@ -70,7 +70,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         type=int,
         default=None,
         metavar="N",
-        help="token budget of a batch (rows x longest row; default 8192 on CPU, 65536 on CUDA, halved on CUDA "
+        help="token budget of a batch (rows x longest row; default 2048 on CPU, 65536 on CUDA, halved on CUDA "
         "out-of-memory)",
     )
     fast.add_argument(

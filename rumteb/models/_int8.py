@@ -47,5 +47,11 @@ def int8_linear(x: torch.Tensor, packed: Any, bias: torch.Tensor, buffer: list[t
     torch.div(x, scale, out=unit[:rows])
     unit[rows].zero_()
     unit[rows, 0], unit[rows, 1] = 1.0, -1.0
-    y = torch.ops.quantized.linear_dynamic(unit, packed, True)[:rows]
+    y = int8_gemm(unit, packed)[:rows]
     return torch.addcmul(bias, y, scale, out=y)
+
+
+def int8_gemm(unit: torch.Tensor, packed: Any) -> torch.Tensor:
+    """The GEMM of `int8_linear` alone: ``unit`` (rows in [-1, 1]) quantized to 7 bits by fbgemm, times the int8
+    weights, fp32 out, no bias (``benchmarks/encode_throughput.py`` times it to show the GEMM's share)."""
+    return torch.ops.quantized.linear_dynamic(unit, packed, True)
