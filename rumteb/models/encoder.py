@@ -40,9 +40,10 @@ _INT8_ON_CUDA = (
     "is {device!r}. On CUDA use precision='bf16' or 'fp16'; for int8 pass device='cpu'."
 )
 ENGINES = ("local", "ray")
-#: tokens per batch. CPU: a batch's activations stay under glibc's 32 MiB mmap threshold (2,048 x 3,072 fp32 =
-#: 24 MiB for a base model's FFN), so they are reused from the heap instead of mapped and faulted in afresh by every
-#: layer: 1.07-1.15x faster in fp32 and 1.3-1.5x in int8 than 8,192 (benchmarks/RESULTS.md, "Token budget on CPU")
+#: tokens per batch. CPU: a batch's activations stay near or under glibc's 32 MiB mmap threshold (2,048 x 3,072
+#: fp32 = 24 MiB for a base model's FFN), so they are reused from the heap instead of mapped and faulted in afresh by
+#: every layer: 1.07-1.15x faster in fp32 and 1.3-1.5x in int8 than 8,192, 1024-d models included (their FFN output
+#: is at the threshold; smaller budgets measured no faster) (benchmarks/RESULTS.md, "Token budget on CPU")
 DEFAULT_MAX_TOKENS = {"cpu": 2048, "cuda": 65536}
 
 
