@@ -227,7 +227,8 @@ class PackedEncoder:
         dtype: torch.dtype,
         attention: str,
         int8: bool = False,
-        token_budget: int = 2048,
+        *,
+        token_budget: int,
     ) -> None:
         """``int8``: the linear layers in dynamic int8 (``dtype`` fp32 for the rest; CPU). ``token_budget``: the
         batches' token budget, which sets the row buckets of the fused CPU path (`bucket_rows`)."""
