@@ -29,14 +29,14 @@ def linear_seconds(transformer_dir: Path, tokens: int, rows: int) -> dict[str, f
     """Seconds of the linear layers over ``tokens`` tokens, in calls of ``rows`` rows:
 
     - ``fp32``: rumteb's fp32 `Linear` (oneDNN's fused linear where available: the GEMM with its bias);
-    - ``int8``: `rumteb.models._int8.int8_gemm` (fbgemm's int8 GEMM with its own input quantization and fp32
+    - ``int8``: `rumteb.models.runtime._int8.int8_gemm` (fbgemm's int8 GEMM with its own input quantization and fp32
       output) on input already scaled to [-1, 1]: rumteb's int8 linear without its per-token scaling.
     """
     import torch
     from transformers import AutoConfig
 
-    from rumteb.models._backbone import Linear
-    from rumteb.models._int8 import int8_gemm, int8_weight
+    from rumteb.models.runtime._backbone import Linear
+    from rumteb.models.runtime._int8 import int8_gemm, int8_weight
 
     config = AutoConfig.from_pretrained(str(transformer_dir))
     d, ffn, layers = config.hidden_size, config.intermediate_size, config.num_hidden_layers

@@ -85,7 +85,7 @@ def russian_texts(shared: Path, limit: int) -> list[str]:
 def machine() -> dict[str, Any]:
     import torch
 
-    from rumteb.models._runtime import cpu_has_bf16_matrix_units
+    from rumteb.models.runtime._local import cpu_has_bf16_matrix_units
 
     cpu = platform.processor() or platform.machine()
     flags: set[str] = set()
@@ -104,7 +104,7 @@ def machine() -> dict[str, Any]:
     import rumteb
 
     return {
-        "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+        "date": datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         # which rumteb is measured: run from a checkout, `python benchmarks/...` imports the installed package
         # unless the checkout is on PYTHONPATH (or installed editable)
         "rumteb": str(Path(rumteb.__file__).parent),
@@ -230,7 +230,7 @@ def bench_model(label: str, path: Path, texts: list[str], repeats: int, device: 
     from sentence_transformers import SentenceTransformer
 
     from rumteb.models import Encoder
-    from rumteb.models._runtime import DTYPES
+    from rumteb.models.runtime._local import DTYPES
 
     ours = Encoder(path, device=device, precision="auto")
     dtype = DTYPES[ours.precision]

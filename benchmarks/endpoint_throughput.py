@@ -7,7 +7,7 @@ Start a server first, e.g. Infinity on CPU serving all-MiniLM-L6-v2 under the na
         --engine torch --device cpu --no-bettertransformer
     python benchmarks/endpoint_throughput.py --server http://127.0.0.1:7997 --model minilm
 
-(tests/test_endpoint.py builds such a server's virtual environment in the temp folder as rumteb-infinity-venv.)
+(tests/models/test_endpoint.py builds such a server's virtual environment in the temp folder as rumteb-infinity-venv.)
 Both clients send batches of 32 texts (mteb's default encode batch size and TEI's default request limit); each run
 uses a fresh client, so no embedding is reused. Prints texts/s per client and the ratio to mteb's wrapper.
 """

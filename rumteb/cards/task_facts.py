@@ -156,7 +156,7 @@ def instruction(task: AbsTask) -> str:
 
 
 def has_transform(task: AbsTask) -> bool:
-    from rumteb.tasks._defaults import RuMTEBTask
+    from rumteb.tasks import RuMTEBTask
 
     for cls in type(task).__mro__:
         if cls is RuMTEBTask or not issubclass(cls, RuMTEBTask):

@@ -1,4 +1,4 @@
-"""``rumteb align``: cross-lingual alignment of a model on translation pairs (`rumteb.models.recipe.alignment`)."""
+"""``rumteb align``: cross-lingual alignment of a model on translation pairs (`rumteb.recipe.alignment`)."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def _cmd_align(args: argparse.Namespace) -> int:
     import json
 
-    from rumteb.models.recipe.alignment import align, read_pairs
+    from rumteb.recipe.alignment import align, read_pairs
 
     if len(args.pairs) > 2:
         raise ValueError(f"rumteb align --pairs takes one or two files. Got {len(args.pairs)} instead.")

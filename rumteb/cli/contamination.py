@@ -1,5 +1,5 @@
 """``rumteb contamination``: how many training texts of a config occur in ruMTEB's evaluation splits
-(`rumteb.models.recipe.contamination`)."""
+(`rumteb.recipe.contamination`)."""
 
 from __future__ import annotations
 
@@ -56,9 +56,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _cmd_contamination(args: argparse.Namespace) -> int:
     from rumteb.benchmark import select_tasks
-    from rumteb.models.recipe.config import load_config, resolve_config
-    from rumteb.models.recipe.contamination import find_contamination
-    from rumteb.models.recipe.sources import load_source, source_texts
+    from rumteb.recipe.config import load_config, resolve_config
+    from rumteb.recipe.contamination import find_contamination
+    from rumteb.recipe.sources import load_source, source_texts
 
     if not 0 < args.threshold <= 1:
         raise ValueError(f"The '--threshold' option must be in (0, 1]. Got {args.threshold} instead.")

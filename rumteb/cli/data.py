@@ -71,7 +71,7 @@ def _cmd_data_pull(args: argparse.Namespace) -> int:
 
 
 def _hub_sources(config_name: str) -> list[tuple[str, str, str]]:
-    from rumteb.models.recipe.config import load_config, resolve_config
+    from rumteb.recipe.config import load_config, resolve_config
 
     config = load_config(resolve_config(config_name))
     sources = [

@@ -1,4 +1,4 @@
-"""``rumteb extend-tokenizer``: add a donor tokenizer's tokens to a model (`rumteb.models.recipe.tokenizer`)."""
+"""``rumteb extend-tokenizer``: add a donor tokenizer's tokens to a model (`rumteb.recipe.tokenizer`)."""
 
 from __future__ import annotations
 
@@ -40,7 +40,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _cmd_extend(args: argparse.Namespace) -> int:
-    from rumteb.models.recipe.tokenizer import extend_tokenizer
+    from rumteb.recipe.tokenizer import extend_tokenizer
 
     report = extend_tokenizer(args.base, args.donor, args.out, max_new_tokens=args.max_new_tokens)
     sys.stdout.write(

@@ -1,4 +1,4 @@
-"""``rumteb merge``: SLERP-merge two fine-tuned models (`rumteb.models.recipe.merge`)."""
+"""``rumteb merge``: SLERP-merge two fine-tuned models (`rumteb.recipe.merge`)."""
 
 from __future__ import annotations
 
@@ -75,7 +75,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 
 def _cmd_merge(args: argparse.Namespace) -> int:
-    from rumteb.models.recipe.merge import merge_models
+    from rumteb.recipe.merge import merge_models
 
     out = merge_models(
         args.a,

@@ -187,8 +187,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _cmd_run(args: argparse.Namespace) -> int:
     import rumteb
-    from rumteb.models.devices import parse_device
     from rumteb.models.prompts import read_prompts
+    from rumteb.models.runtime import parse_device
 
     if args.batch_size < 1:
         raise ValueError(f"The '--batch-size' option must be a positive int. Got {args.batch_size} instead.")
@@ -199,7 +199,7 @@ def _cmd_run(args: argparse.Namespace) -> int:
     _check_endpoint_options(args)
     device = parse_device(args.device)
     if args.max_memory is not None:
-        from rumteb.models._memory import parse_size
+        from rumteb.models.runtime import parse_size
 
         parse_size(args.max_memory)  # a bad size fails before anything loads
     if args.ray_address is not None and args.engine != "ray":
@@ -276,7 +276,7 @@ def _run_quietly(
             line += f"  [re-run: the stored result did not match: {outcome.rerun_reason}]"
         sys.stderr.write(line + "\n")
 
-    from rumteb.models._endpoint_client import EndpointError
+    from rumteb.models.endpoint import EndpointError
 
     try:
         outcomes = run_tasks(

@@ -1,11 +1,11 @@
-"""``rumteb train``: the recipe's contrastive training from a YAML config (`rumteb.models.recipe.training`)."""
+"""``rumteb train``: the recipe's contrastive training from a YAML config (`rumteb.recipe.training`)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from rumteb.models.recipe.config import resolve_config
+from rumteb.recipe.config import resolve_config
 
 _TRAIN_EPILOG = """\
 examples:
@@ -74,8 +74,8 @@ def _cmd_train(args: argparse.Namespace) -> int:
         raise ValueError(
             "rumteb train needs a CONFIG (a YAML file or a shipped name such as ru-en-rosberta)."
         )
-    from rumteb.models.recipe.config import load_config
-    from rumteb.models.recipe.training import train
+    from rumteb.recipe.config import load_config
+    from rumteb.recipe.training import train
 
     overrides = [*args.overrides, *(["resume=true"] if args.resume else [])]
     if args.exclude_contaminated and not any(o.startswith("exclude_contaminated=") for o in overrides):

@@ -169,7 +169,7 @@ def write_manifest(
         files=files,
         tasks=tuple(tasks),
         allow_patterns=None if allow_patterns is None else tuple(allow_patterns),
-        created=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        created=_dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
     )
     atomic_write_text(folder / MANIFEST, json.dumps(manifest.to_json(), indent=2, ensure_ascii=False) + "\n")
     return manifest

@@ -2,7 +2,7 @@
 ``mteb.evaluate`` (`loop`), the result store (`result_store`), the check of every encode call (`guard`), size and
 speed records (`speed`) and the console settings of a run (`console`).
 
-`RuMTEBEvaluator` (ruMTEB during training) is defined with the recipe, in `rumteb.models.recipe.evaluator`, and
+`RuMTEBEvaluator` (ruMTEB during training) is defined with the recipe, in `rumteb.recipe.evaluator`, and
 importable from here as before. Imports are lazy: ``import rumteb.evaluation`` loads neither torch nor mteb.
 """
 
@@ -11,14 +11,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from rumteb.models.recipe.evaluator import RuMTEBEvaluator
+    from rumteb.recipe.evaluator import RuMTEBEvaluator
 
 __all__ = ["RuMTEBEvaluator"]
 
 
 def __getattr__(name: str) -> Any:
     if name == "RuMTEBEvaluator":
-        from rumteb.models.recipe.evaluator import RuMTEBEvaluator
+        from rumteb.recipe.evaluator import RuMTEBEvaluator
 
         return RuMTEBEvaluator
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

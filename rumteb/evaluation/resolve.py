@@ -13,7 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from rumteb.models.fingerprint import weight_files, weights_fingerprint
+from rumteb.models.loading import weight_files, weights_fingerprint
 
 logger = logging.getLogger(__name__)
 
@@ -112,7 +112,7 @@ def load_model(
             f"The model folder {spec!r} does not exist. Pass an existing folder or a Hub id."
         )
     if local:
-        from rumteb.models._folder_checks import check_model_folder, check_weights_format
+        from rumteb.models.loading import check_model_folder, check_weights_format
 
         weight_files(path)  # a folder without weights fails here, for either encoder (hashed once, later)
         check_weights_format(path, allow_pickle, spec)
@@ -199,10 +199,10 @@ def _pick_encoder(spec: str, folder: Path | None, pooling: str | None) -> str:
     if folder is None:
         return "rumteb" if _rumteb_meta(spec) is not None else "sentence-transformers"
     if (folder / "modules.json").is_file():
-        from rumteb.models import _loading
+        from rumteb.models import loading
 
         try:
-            _loading.resolve(folder, None, allow_pickle=True)  # load_model checked the weights' format
+            loading.resolve(folder, None, allow_pickle=True)  # load_model checked the weights' format
         except ValueError as err:  # modules rumteb's encoder lacks: sentence-transformers runs them
             logger.info("%s; using sentence-transformers", err)
             return "sentence-transformers"

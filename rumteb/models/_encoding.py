@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rumteb.models._batching import plan_batches, tokenize
-from rumteb.models._cache import EmbeddingStore, content_keys
 from rumteb.models._inputs import MtebEncodeMixin
+from rumteb.models.cache import EmbeddingStore, content_keys
 from rumteb.models.prompts import resolve_prompt
+from rumteb.models.runtime import plan_batches, tokenize
 
 if TYPE_CHECKING:
     from mteb.abstasks.task_metadata import TaskMetadata
     from mteb.types import PromptType
 
-    from rumteb.models._loading import ModelSpec
+    from rumteb.models.loading import ModelSpec
 
 
 class TextEncodingMixin(MtebEncodeMixin):

@@ -22,12 +22,12 @@ from typing import TYPE_CHECKING, Any
 
 from mteb.models.abs_encoder import AbsEncoder
 
-from rumteb.models import _loading, fingerprint
-from rumteb.models._cache import EmbeddingStore, namespace_id
+from rumteb.models import loading
 from rumteb.models._encoding import TextEncodingMixin
-from rumteb.models._retrieval import RetrievalMixin
-from rumteb.models.devices import _parse_devices
+from rumteb.models.cache import EmbeddingStore, namespace_id
 from rumteb.models.prompts import folder_prompts, validate_prompts
+from rumteb.models.runtime import parse_devices
+from rumteb.models.search import RetrievalMixin
 
 if TYPE_CHECKING:
     from mteb.models.model_meta import ModelMeta
@@ -142,17 +142,17 @@ class Encoder(RetrievalMixin, TextEncodingMixin, AbsEncoder):
                 f"The 'ray_address' parameter of Encoder applies to engine='ray' only. Got {ray_address!r} with "
                 f"engine={engine!r}; pass engine='ray' or drop ray_address."
             )
-        from rumteb.models._memory import parse_size
+        from rumteb.models.runtime import parse_size
 
         self.max_memory = (
             None if max_memory is None else parse_size(max_memory, "The 'max_memory' parameter of Encoder")
         )
         self.engine = engine
-        self.devices = _parse_devices(device, engine)
+        self.devices = parse_devices(device, engine)
         cuda = [name for name in self.devices if name.startswith("cuda")]
         if precision == "int8" and cuda:  # named, or chosen for device=None
             raise ValueError(_INT8_ON_CUDA.format(device=cuda[0]))
-        from rumteb.models._runtime import resolve_precision
+        from rumteb.models.runtime import resolve_precision
 
         if engine == "ray" and precision == "auto" and self.devices[0].startswith("cuda"):
             self.precision = "bf16"  # the cluster's GPUs, not this machine's (which may have none)
@@ -161,7 +161,7 @@ class Encoder(RetrievalMixin, TextEncodingMixin, AbsEncoder):
         kind = "cuda" if self.devices[0].startswith("cuda") else "cpu"
         self.max_tokens_per_batch = max_tokens_per_batch or DEFAULT_MAX_TOKENS[kind]
 
-        resolved = _loading.resolve(
+        resolved = loading.resolve(
             model_name_or_path, revision, trust_remote_code=trust_remote_code, allow_pickle=allow_pickle
         )
         self._resolved = resolved
@@ -176,7 +176,7 @@ class Encoder(RetrievalMixin, TextEncodingMixin, AbsEncoder):
         )
 
         if pooling is not None:
-            modes = _loading.check_pooling(pooling)
+            modes = loading.check_pooling(pooling)
         elif resolved.pooling is not None:
             modes = resolved.pooling
         else:
@@ -186,17 +186,17 @@ class Encoder(RetrievalMixin, TextEncodingMixin, AbsEncoder):
             )
         self.normalize = bool(normalize) if normalize is not None else (resolved.normalize is not False)
         positions = getattr(config, "max_position_embeddings", None)
-        limit = positions - _loading.position_offset(config) if isinstance(positions, int) else None
+        limit = positions - loading.position_offset(config) if isinstance(positions, int) else None
         if max_length is not None and limit is not None and max_length > limit:
             raise ValueError(
                 f"The 'max_length' parameter of Encoder must be at most {limit} for {resolved.name} (its position "
                 f"table). Got {max_length!r} instead."
             )
-        self.max_length = max_length or _loading.model_max_length(
+        self.max_length = max_length or loading.model_max_length(
             config, self.tokenizer, resolved.max_seq_length
         )
         self.do_lower_case = resolved.do_lower_case
-        self.spec = _loading.ModelSpec(
+        self.spec = loading.ModelSpec(
             transformer_dir=folder,
             pooling=modes,
             normalize=self.normalize,
@@ -233,17 +233,17 @@ class Encoder(RetrievalMixin, TextEncodingMixin, AbsEncoder):
         self._search: Any = None
         self._streaming = False
         if engine == "ray":
-            from rumteb.models._ray import RayPool
+            from rumteb.models.runtime import RayPool
 
             self._pool = RayPool(
                 self.spec, self.devices, self.precision, self.max_tokens_per_batch, address=ray_address
             )
         elif len(self.devices) == 1:
-            from rumteb.models._runtime import Runtime
+            from rumteb.models.runtime import Runtime
 
             self._runtime = Runtime(self.spec, self.devices[0], self.precision, self.max_tokens_per_batch)
         else:
-            from rumteb.models._workers import WorkerPool
+            from rumteb.models.runtime import WorkerPool
 
             self._pool = WorkerPool(self.spec, self.devices, self.precision, self.max_tokens_per_batch)
 
@@ -252,14 +252,14 @@ class Encoder(RetrievalMixin, TextEncodingMixin, AbsEncoder):
 
     def _weights(self) -> str:
         if self._weights_digest is None:
-            self._weights_digest = fingerprint.weights_fingerprint(self._resolved.root)
+            self._weights_digest = loading.weights_fingerprint(self._resolved.root)
         return self._weights_digest
 
     def _identity(self) -> str:
         resolved = self._resolved
         if not resolved.is_local and resolved.revision:
             return f"hub:{resolved.name}@{resolved.revision}"
-        return "content:" + fingerprint.content_fingerprint(resolved.root, self._weights())
+        return "content:" + loading.content_fingerprint(resolved.root, self._weights())
 
     def _namespace_settings(self, identity: str) -> dict[str, object]:
         return {
@@ -274,7 +274,7 @@ class Encoder(RetrievalMixin, TextEncodingMixin, AbsEncoder):
             "lower_case": self.do_lower_case,
         }
 
-    def _build_meta(self, resolved: _loading.ResolvedModel) -> ModelMeta:
+    def _build_meta(self, resolved: loading.ResolvedModel) -> ModelMeta:
         from mteb.models.model_meta import ModelMeta, ScoringFunction
 
         revision = resolved.revision if not resolved.is_local else self._weights()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from mteb.abstasks import AbsTask
 
+from rumteb.tasks._defaults import RuMTEBTask
 from rumteb.tasks.classification import (
     GeoreviewClassification,
     HeadlineClassification,
@@ -67,4 +68,4 @@ TASKS: tuple[type[AbsTask], ...] = (
 #: Task name (mteb's) -> rumteb class.
 TASKS_BY_NAME: dict[str, type[AbsTask]] = {cls.metadata.name: cls for cls in TASKS}
 
-__all__ = ["TASKS", "TASKS_BY_NAME", *(cls.__name__ for cls in TASKS)]
+__all__ = ["TASKS", "TASKS_BY_NAME", "RuMTEBTask", *(cls.__name__ for cls in TASKS)]

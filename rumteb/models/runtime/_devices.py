@@ -1,0 +1,67 @@
+"""Device names accepted by rumteb: cpu, cuda, cuda:N, mps, or mteb's integer GPU index N (= cuda:N), the
+``--device`` option's comma-separated lists of them, and the devices the encoder's ``device`` parameter names."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+
+def normalize_device(value: object, what: str) -> str:
+    """``value`` as a torch device string.
+
+    Args:
+        value: The user's device (``"cpu"``, ``"CUDA:1"``, ``"0"``...).
+        what: How the error names the parameter, e.g. ``"The '--device' option"``.
+
+    Raises:
+        ValueError: Any other value.
+
+    Example:
+        >>> normalize_device("0", "The 'device' parameter of Encoder")
+        'cuda:0'
+    """
+    text = str(value).strip().lower()
+    if text.isdigit():
+        return f"cuda:{text}"
+    if text in ("cpu", "cuda", "mps") or re.fullmatch(r"cuda:\d+", text):
+        return text
+    raise ValueError(f"{what} must be cpu, cuda, cuda:N, mps or a GPU index N. Got {value!r} instead.")
+
+
+def parse_device(value: str | None) -> str | list[str] | None:
+    """Normalise ``--device``: ``cpu``, ``cuda``, ``cuda:N``, mteb's integer GPU index ``N`` (= ``cuda:N``), or a
+    comma-separated list of these (one worker process per entry; rumteb's encoder only).
+
+    Raises:
+        ValueError: Any other value.
+    """
+    if value is None:
+        return None
+    parts = [part for part in str(value).split(",") if part.strip()]
+    if len(parts) > 1:
+        return [normalize_device(part, "The '--device' option") for part in parts]
+    return normalize_device(value, "The '--device' option")
+
+
+def parse_devices(device: str | Sequence[str] | None, engine: str = "local") -> list[str]:
+    """The devices to encode on. With the Ray engine GPUs are the cluster's, not this machine's: ``None`` and
+    ``"cuda"`` stay ``["cuda"]`` (one actor per cluster GPU) instead of this machine's visible GPUs."""
+
+    def one(value: str) -> str:
+        return normalize_device(value, "The 'device' parameter of Encoder")
+
+    import torch
+
+    local = engine == "local"
+    if device is None:
+        device = "cuda" if not local or torch.cuda.is_available() else "cpu"
+    if isinstance(device, str | int):
+        name = one(str(device))
+        count = torch.cuda.device_count() if local and name == "cuda" else 0
+        # "cuda": every visible GPU, one worker process each (one GPU: no worker process)
+        return [f"cuda:{i}" for i in range(count)] if count > 1 else [name]
+    devices = [one(d) for d in device]
+    if not devices:
+        raise ValueError("The 'device' parameter of Encoder must name at least one device. Got [] instead.")
+    return devices

@@ -1,0 +1,1 @@
+"""The ru-en-RoSBERTa recipe: tokenizer extension, contrastive training, SLERP merging, alignment, configs."""
