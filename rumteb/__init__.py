@@ -13,12 +13,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rumteb._registration import register
+from rumteb.errors import RumtebError
 
 if TYPE_CHECKING:
     import mteb
 
 __version__ = "0.1.0"
-__all__ = ["__version__", "get_benchmark", "get_task", "get_tasks", "register"]
+__all__ = ["RumtebError", "__version__", "get_benchmark", "get_task", "get_tasks", "register"]
 
 
 def get_task(name: str, data_dir: str | Path | None = None) -> mteb.AbsTask:

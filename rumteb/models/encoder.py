@@ -144,9 +144,7 @@ class Encoder(RetrievalMixin, TextEncodingMixin, AbsEncoder):
             )
         from rumteb.models.runtime import parse_size
 
-        self.max_memory = (
-            None if max_memory is None else parse_size(max_memory, "The 'max_memory' parameter of Encoder")
-        )
+        self.max_memory = None if max_memory is None else parse_size(max_memory, "Encoder")
         self.engine = engine
         self.devices = parse_devices(device, engine)
         cuda = [name for name in self.devices if name.startswith("cuda")]

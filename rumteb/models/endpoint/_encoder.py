@@ -141,11 +141,7 @@ class EndpointEncoder(RetrievalMixin, MtebEncodeMixin, AbsEncoder):
         self.max_texts_per_request = max_texts_per_request
         self.model_prompts = validate_prompts(prompts, "EndpointEncoder") if prompts else {}
         self.embed_dim: int | None = None
-        self.max_memory = (
-            None
-            if max_memory is None
-            else parse_size(max_memory, "The 'max_memory' parameter of EndpointEncoder")
-        )
+        self.max_memory = None if max_memory is None else parse_size(max_memory, "EndpointEncoder")
         # retrieval (RetrievalMixin): vectors arrive on the CPU and are searched there
         self.devices = ["cpu"]
         self.engine = "local"

@@ -6,19 +6,21 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from rumteb.errors import ParameterError
 
-def normalize_device(value: object, what: str) -> str:
+
+def normalize_device(value: object, owner: str = "Encoder") -> str:
     """``value`` as a torch device string.
 
     Args:
         value: The user's device (``"cpu"``, ``"CUDA:1"``, ``"0"``...).
-        what: How the error names the parameter, e.g. ``"The '--device' option"``.
+        owner: Whose ``device`` parameter it is, for the error (``"Encoder"``).
 
     Raises:
-        ValueError: Any other value.
+        ParameterError: Any other value.
 
     Example:
-        >>> normalize_device("0", "The 'device' parameter of Encoder")
+        >>> normalize_device("0")
         'cuda:0'
     """
     text = str(value).strip().lower()
@@ -26,7 +28,7 @@ def normalize_device(value: object, what: str) -> str:
         return f"cuda:{text}"
     if text in ("cpu", "cuda", "mps") or re.fullmatch(r"cuda:\d+", text):
         return text
-    raise ValueError(f"{what} must be cpu, cuda, cuda:N, mps or a GPU index N. Got {value!r} instead.")
+    raise ParameterError.invalid(owner, "device", "cpu, cuda, cuda:N, mps or a GPU index N", value)
 
 
 def parse_device(value: str | None) -> str | list[str] | None:
@@ -40,8 +42,8 @@ def parse_device(value: str | None) -> str | list[str] | None:
         return None
     parts = [part for part in str(value).split(",") if part.strip()]
     if len(parts) > 1:
-        return [normalize_device(part, "The '--device' option") for part in parts]
-    return normalize_device(value, "The '--device' option")
+        return [normalize_device(part) for part in parts]
+    return normalize_device(value)
 
 
 def parse_devices(device: str | Sequence[str] | None, engine: str = "local") -> list[str]:
@@ -49,7 +51,7 @@ def parse_devices(device: str | Sequence[str] | None, engine: str = "local") -> 
     ``"cuda"`` stay ``["cuda"]`` (one actor per cluster GPU) instead of this machine's visible GPUs."""
 
     def one(value: str) -> str:
-        return normalize_device(value, "The 'device' parameter of Encoder")
+        return normalize_device(value)
 
     import torch
 
@@ -63,5 +65,5 @@ def parse_devices(device: str | Sequence[str] | None, engine: str = "local") -> 
         return [f"cuda:{i}" for i in range(count)] if count > 1 else [name]
     devices = [one(d) for d in device]
     if not devices:
-        raise ValueError("The 'device' parameter of Encoder must name at least one device. Got [] instead.")
+        raise ParameterError.invalid("Encoder", "device", "at least one device", [])
     return devices

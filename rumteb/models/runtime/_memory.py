@@ -6,6 +6,8 @@ import logging
 import re
 from typing import Any
 
+from rumteb.errors import ParameterError
+
 logger = logging.getLogger(__name__)
 
 _UNITS = {"": 1, "B": 1, "K": 1 << 10, "M": 1 << 20, "G": 1 << 30, "T": 1 << 40}
@@ -20,21 +22,21 @@ MIN_CHUNK_ROWS = 1024
 _DOC_OVERHEAD = 8192
 
 
-def parse_size(value: str | int, owner: str = "The '--max-memory' option") -> int:
+def parse_size(value: str | int, owner: str = "Encoder", parameter: str = "max_memory") -> int:
     """Bytes of ``4GiB``, ``512MB``, ``2G``, ``1.5g`` or a plain number of bytes (powers of 1024 throughout).
 
     Raises:
-        ValueError: Anything else, or a size under 64 MiB.
+        ParameterError: Anything else, or a size under 64 MiB (naming ``parameter`` of ``owner``).
     """
     if isinstance(value, int) and not isinstance(value, bool):
         size = value
     else:
         match = _SIZE.match(str(value))
         if not match:
-            raise ValueError(f"{owner} must be a size such as 4GiB, 512MiB or 2G. Got {value!r} instead.")
+            raise ParameterError.invalid(owner, parameter, "a size such as 4GiB, 512MiB or 2G", value)
         size = int(float(match.group(1)) * _UNITS[match.group(2).upper()])
     if size < 64 << 20:
-        raise ValueError(f"{owner} must be at least 64MiB. Got {value!r} instead.")
+        raise ParameterError.invalid(owner, parameter, "at least 64MiB", value)
     return size
 
 
