@@ -292,7 +292,7 @@ def bench_model(label: str, path: Path, texts: list[str], repeats: int, device: 
     if ours.precision == "fp32":  # no fp32 encoder beats (a) by more than this: every FLOP at the matmul peak
         result["peak_ceiling_c_over_a"] = round(seconds["a_st_fp32"] * peak / flops, 2)
     if device == "cpu":
-        linear = linear_seconds(Path(ours.spec.transformer_dir), int(lengths.sum()), ours._runtime.max_tokens)
+        linear = linear_seconds(Path(ours.spec.transformer_dir), int(lengths.sum()), ours._backend.max_tokens)
         result["linear_seconds"] = {name: round(secs, 3) for name, secs in linear.items()}
         if ours.precision == "fp32":
             result["linear_ceiling_c_over_a"] = round(seconds["a_st_fp32"] / linear["fp32"], 2)

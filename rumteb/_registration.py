@@ -16,6 +16,8 @@ from __future__ import annotations
 import importlib
 import logging
 
+from rumteb.errors import DependencyError
+
 logger = logging.getLogger(__name__)
 
 
@@ -33,7 +35,7 @@ def register() -> None:
     After it, ``mteb.get_benchmark("ruMTEB")`` and ``mteb run -b ruMTEB`` work. Built-in names are never replaced.
 
     Raises:
-        RuntimeError: The installed mteb lacks the registries this relies on (an unsupported mteb version).
+        DependencyError: The installed mteb lacks the registries this relies on (an unsupported mteb version).
 
     Example:
         >>> rumteb.register()
@@ -48,7 +50,7 @@ def register() -> None:
         aliases = benchmarks._build_aliases_registry()
         model_registry = importlib.import_module("mteb.models.model_implementations").MODEL_REGISTRY
     except (ImportError, AttributeError) as err:
-        raise RuntimeError(
+        raise DependencyError(
             "rumteb.register() supports mteb>=2.26,<3, whose benchmark and model registries it extends; the "
             f"installed mteb does not have them ({err}). Install a supported version: pip install 'mteb>=2.26,<3'."
         ) from err

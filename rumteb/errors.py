@@ -9,14 +9,15 @@ bad parameter)::
 
     RumtebError
     ├── ParameterError (ValueError)           a bad value for a parameter or an option
-    │   ├── ConfigError                       a training or source config that does not validate
-    │   └── CompareError                      rumteb.reporting: results that cannot be compared
+    │   └── ConfigError                       a training or source config (YAML) that does not validate
     ├── UnknownNameError (LookupError)        an unknown task, benchmark, model, config ("Did you mean ...?")
     ├── MissingExtraError (ImportError)       an optional dependency is not installed (names the pip extra)
+    ├── DependencyError (RuntimeError)        an installed dependency rumteb does not support (mteb's version)
+    ├── MissingFileError (FileNotFoundError)  a file or folder the user named does not exist (a model folder)
+    ├── DeviceError (ValueError)              a device that is not there (CUDA with a CPU build of torch, ...)
+    ├── ClusterError (ConnectionError)        a Ray cluster that cannot be reached
     ├── ModelFolderError (ValueError)         rumteb.models.loading: a model folder that cannot be loaded
     │   └── PickleWeightsError                weights only as pickle files, without allow_pickle
-    ├── DeviceError (ValueError)              a device that is not there (CUDA with a CPU build of torch, ...)
-    ├── ClusterError (ConnectionError)        rumteb.models.runtime: a Ray cluster that cannot be reached
     ├── EndpointError (RuntimeError)          rumteb.models.endpoint: a server that is down, refuses, answers wrong
     ├── DataError (RuntimeError)              rumteb.data: an offline mirror that cannot be used
     │   ├── MissingDataError (FileNotFoundError)
@@ -26,12 +27,14 @@ bad parameter)::
     ├── EncodeCheckError (ValueError)         rumteb.evaluation: a model whose outputs are unusable (NaN, shape)
     ├── StaleResultError (ValueError)         rumteb.evaluation: a stored result from other data or settings
     ├── ResultWriteError (OSError)            rumteb.evaluation: results that cannot be written (disk, rights)
-    ├── ResultsError (ValueError)             rumteb.reporting: result files that cannot be read
+    ├── ResultsError (ValueError)             rumteb.reporting: result files that cannot be read or hold nothing
+    ├── CompareError (ValueError)             rumteb.reporting: predictions that cannot be compared
     ├── CardError (ValueError)                rumteb.cards: a dataset card that does not validate
     └── CommandError                          rumteb.cli: a command that cannot do what was asked
 
-The classes of the lower branches are defined beside the code that raises them (``rumteb.data.DataError``, ...)
-and re-based here by subclassing; this module defines the root and the generic branches.
+The classes of the lower branches are defined beside the code that raises them (``rumteb.data.DataError``, ...);
+this module defines the root and the generic branches. Exceptions that carry results between two modules
+(``PartialEmbeddings``, ``IncompleteEmbeddings``) are control flow, caught before they could reach a user.
 """
 
 from __future__ import annotations
@@ -40,8 +43,11 @@ from collections.abc import Mapping
 
 __all__ = [
     "ClusterError",
+    "ConfigError",
+    "DependencyError",
     "DeviceError",
     "MissingExtraError",
+    "MissingFileError",
     "ParameterError",
     "RumtebError",
     "UnknownNameError",
@@ -88,6 +94,11 @@ class ParameterError(RumtebError, ValueError):
         return message.replace(f"The {self.parameter!r} parameter of {self.owner}", f"The {flag!r} option", 1)
 
 
+class ConfigError(ParameterError):
+    """A training or source config (YAML) that does not validate: a bad value, a missing key, a file that is not
+    YAML. Unknown keys are `UnknownNameError`."""
+
+
 class UnknownNameError(RumtebError, LookupError):
     """An unknown name (task, benchmark, model, config), with close matches and where to list the known ones."""
 
@@ -97,6 +108,17 @@ class UnknownNameError(RumtebError, LookupError):
 
 class MissingExtraError(RumtebError, ImportError):
     """An optional dependency is missing; the message names the ``pip install "rumteb[EXTRA]"`` that adds it."""
+
+
+class DependencyError(RumtebError, RuntimeError):
+    """An installed dependency that rumteb does not support (an mteb outside the versions it extends)."""
+
+
+class MissingFileError(RumtebError, FileNotFoundError):
+    """A file or folder the user named does not exist (a model folder, the cards' source folders).
+
+    A missing offline mirror is a `rumteb.data.MissingDataError` instead, with the pull command that fills it.
+    """
 
 
 class DeviceError(RumtebError, ValueError):

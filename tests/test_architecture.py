@@ -55,7 +55,11 @@ def test_the_import_contracts_hold() -> None:
     ("module", "upward_import", "broken"),
     [
         # the model layer reaching up into the command line
-        ("models/runtime/_devices.py", "import rumteb.cli.run", "rumteb.models is not allowed to import rumteb.cli"),
+        (
+            "models/runtime/_devices.py",
+            "import rumteb.cli.run",
+            "rumteb.models is not allowed to import rumteb.cli",
+        ),
         # the data layer reaching up into the tasks that use it
         ("data/errors.py", "import rumteb.tasks", "rumteb.data is not allowed to import rumteb.tasks"),
         # another package's private module, from another layer and from a sibling subpackage of rumteb.models

@@ -5,9 +5,12 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 
+from rumteb.errors import UnknownNameError
 
-def unknown_name_error(kind: str, name: object, known: Sequence[str], fix: str = "") -> LookupError:
-    """A LookupError naming the bad value, suggesting close matches ("Did you mean: …?") and the fix.
+
+def unknown_name_error(kind: str, name: object, known: Sequence[str], fix: str = "") -> UnknownNameError:
+    """An `UnknownNameError` (a LookupError) naming the bad value, the close matches ("Did you mean: …?") and
+    the fix.
 
     Example:
         >>> str(unknown_name_error("task", "TERRA", ["TERRa", "STS22"]))
@@ -23,4 +26,4 @@ def unknown_name_error(kind: str, name: object, known: Sequence[str], fix: str =
         message += f" Did you mean: {', '.join(matches)}?"
     if fix:
         message += f" {fix}"
-    return LookupError(message)
+    return UnknownNameError(message)

@@ -15,6 +15,7 @@ from pathlib import Path
 from rumteb.cards.docs_pages import DOCS_DIR, render_docs_pages
 from rumteb.cards.render import CARD_MARKER, render_cards
 from rumteb.cards.sources import CARDS_DIR
+from rumteb.errors import MissingFileError
 
 
 @dataclass(frozen=True)
@@ -112,7 +113,7 @@ def write_docs(parser: argparse.ArgumentParser, docs_dir: Path = DOCS_DIR) -> li
 def _existing(folder: Path, what: str) -> Path:
     folder = Path(folder)
     if not folder.is_dir():
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"The {what} folder {str(folder)!r} does not exist. Run from the repository root or pass --dir."
         )
     return folder

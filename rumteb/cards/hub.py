@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from rumteb.errors import RumtebError
+
 #: Hub licence ids the cards may use (https://huggingface.co/docs/hub/repositories-licenses), plus the two the
 #: Hub keeps for the rest: ``unknown`` (not specified) and ``other``.
 HUB_LICENSES = frozenset(
@@ -83,7 +85,7 @@ _SIZE_CATEGORIES = (
 )
 
 
-class CardError(ValueError):
+class CardError(RumtebError, ValueError):
     """A hand-written source or a generated card that breaks the card rules; the message names the file."""
 
 

@@ -10,8 +10,10 @@ mteb.
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import sys
+import traceback
 from collections.abc import Sequence
 
 from rumteb import __version__
@@ -32,7 +34,8 @@ from rumteb.cli import (
     train,
 )
 from rumteb.cli import mteb as mteb_command
-from rumteb.cli._errors import CommandError
+from rumteb.cli._options import OPTIONS
+from rumteb.errors import ParameterError, RumtebError
 
 logger = logging.getLogger("rumteb")
 
@@ -81,8 +84,18 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: A full disk or quota: the user's to fix, whichever code was writing (errno.EDQUOT is missing on some systems).
+_DISK_FULL = {errno.ENOSPC, getattr(errno, "EDQUOT", errno.ENOSPC)}
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the command line; returns the exit status (errors are printed to stderr, status 1 or 2)."""
+    """Run the command line; returns the exit status.
+
+    A `rumteb.errors.RumtebError` (a bad value, an unknown name, a missing or damaged file, an unreachable
+    server or cluster), a full disk and Ctrl-C are the user's: one ``rumteb: error: ...`` line on stderr (``-v``
+    adds the traceback), status 1 (130 for Ctrl-C). Anything else is a bug in rumteb: its traceback, then a line
+    asking to report it, status 1. Usage errors are argparse's: status 2.
+    """
     parser = build_parser()
     arguments = list(sys.argv[1:] if argv is None else argv)
     if arguments[:1] == ["mteb"]:  # everything after it is mteb's, --help included
@@ -91,25 +104,53 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(arguments)
     level = logging.WARNING - 10 * min(args.verbose, 2)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    from rumteb.data import DataError
-
     try:
         return int(args.handler(args))
-    except (LookupError, DataError, ValueError, OSError, CommandError) as err:
-        message = err.args[0] if isinstance(err, KeyError) and err.args else err
-        if isinstance(err, OSError) and type(err).__name__ == "ResultWriteError":
-            message = err.strerror  # names the folder already; the errno prefix adds nothing
-        if (
-            args.verbose
-        ):  # -v: the traceback, with the chained cause (the datasets or pyarrow error behind it)
-            import traceback
-
-            traceback.print_exc(file=sys.stderr)
-        sys.stderr.write(f"rumteb: error: {message}\n")
-        return 1
+    except RumtebError as err:
+        message = err.for_options(OPTIONS) if isinstance(err, ParameterError) else str(err)
+        return _user_error(message, args.verbose)
     except KeyboardInterrupt:
         sys.stderr.write("rumteb: interrupted\n")
         return 130
+    except Exception as err:
+        full = _disk_full(err)
+        if full is not None:
+            where = f" (writing {full.filename})" if full.filename else ""
+            return _user_error(f"{full.strerror}{where}. Free space and run again.", args.verbose)
+        if args.handler is mteb_command.run_mteb:
+            raise  # mteb's own command line: its errors are mteb's, shown as mteb shows them
+        return _bug()
+
+
+def _disk_full(err: BaseException) -> OSError | None:
+    """The full-disk (or quota) OSError that ``err`` is or was raised from (a library may wrap it), else None."""
+    seen: set[int] = set()
+    current: BaseException | None = err
+    while current is not None and id(current) not in seen:
+        if isinstance(current, OSError) and current.errno in _DISK_FULL:
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
+def _user_error(message: str, verbose: int) -> int:
+    """One ``rumteb: error:`` line; ``-v`` prints the traceback first, with the chained cause (the datasets,
+    pyarrow or httpx error behind it)."""
+    if verbose:
+        traceback.print_exc(file=sys.stderr)
+    sys.stderr.write(f"rumteb: error: {message}\n")
+    return 1
+
+
+def _bug() -> int:
+    """An exception rumteb did not mean for the user: a bug. Its traceback, and a line asking to report it."""
+    traceback.print_exc(file=sys.stderr)
+    sys.stderr.write(
+        f"rumteb: this is a bug in rumteb {__version__}; please report it with the traceback above and the "
+        "command that ran into it\n"
+    )
+    return 1
 
 
 if __name__ == "__main__":

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from rumteb.errors import ParameterError
+
 _ALIGN_EPILOG = """\
 examples:
   rumteb align ./model --pairs ../shared/data/train/stsb_multi_mt/ru-test.jsonl \\
@@ -66,9 +68,9 @@ def _cmd_align(args: argparse.Namespace) -> int:
     from rumteb.recipe.alignment import align, read_pairs
 
     if len(args.pairs) > 2:
-        raise ValueError(f"rumteb align --pairs takes one or two files. Got {len(args.pairs)} instead.")
+        raise ParameterError(f"rumteb align --pairs takes one or two files. Got {len(args.pairs)} instead.")
     if args.max_pairs is not None and args.max_pairs < 2:
-        raise ValueError(f"rumteb align --max-pairs must be at least 2. Got {args.max_pairs} instead.")
+        raise ParameterError(f"rumteb align --max-pairs must be at least 2. Got {args.max_pairs} instead.")
     ru, en = read_pairs(args.pairs, columns=tuple(args.columns), fields=args.fields, max_pairs=args.max_pairs)
     report = align(
         args.model, ru, en, prompt=args.prompt, seed=args.seed, device=args.device, precision=args.precision

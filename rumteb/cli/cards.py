@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from rumteb.cards import CARDS_DIR, Difference, check_cards, diff, expected_cards, write_cards
+from rumteb.errors import ParameterError
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -58,7 +59,7 @@ def _report(
 
 def _check_flags(args: argparse.Namespace) -> None:
     if args.diff and not args.check:
-        raise ValueError("The '--diff' option shows what --check finds stale; use it with --check.")
+        raise ParameterError("The '--diff' option shows what --check finds stale; use it with --check.")
 
 
 def _cmd_cards(args: argparse.Namespace) -> int:

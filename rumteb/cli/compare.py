@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from rumteb.errors import ParameterError
 from rumteb.reporting.compare import compare_predictions
 from rumteb.reporting.compare_table import FORMATS, format_comparison
 
@@ -77,9 +78,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _cmd_compare(args: argparse.Namespace) -> int:
     if args.n_boot < 1:
-        raise ValueError(f"The '--n-boot' option must be a positive int. Got {args.n_boot} instead.")
+        raise ParameterError(f"The '--n-boot' option must be a positive int. Got {args.n_boot} instead.")
     if not 0 < args.confidence < 1:
-        raise ValueError(
+        raise ParameterError(
             f"The '--confidence' option must be a number between 0 and 1. Got {args.confidence} instead."
         )
     comparison = compare_predictions(

@@ -8,6 +8,8 @@ import json
 import sys
 from pathlib import Path
 
+from rumteb.errors import ParameterError
+
 _EPILOG = """\
 examples:
   rumteb contamination ru-en-rosberta --data-dir ~/rumteb-data
@@ -61,7 +63,7 @@ def _cmd_contamination(args: argparse.Namespace) -> int:
     from rumteb.recipe.sources import load_source, source_texts
 
     if not 0 < args.threshold <= 1:
-        raise ValueError(f"The '--threshold' option must be in (0, 1]. Got {args.threshold} instead.")
+        raise ParameterError(f"The '--threshold' option must be in (0, 1]. Got {args.threshold} instead.")
     config = load_config(resolve_config(args.config))
     tasks = select_tasks(args.tasks, benchmark=args.benchmark, data_dir=args.data_dir)
     sources = {

@@ -6,6 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
+from rumteb.cli._errors import CommandError
+
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``rumteb data pull`` and ``rumteb data verify`` to the command line's subcommands."""
@@ -78,7 +80,7 @@ def _hub_sources(config_name: str) -> list[tuple[str, str, str]]:
         (d.hub, d.revision, d.name) for d in config.datasets if d.hub is not None and d.revision is not None
     ]
     if not sources:
-        raise ValueError(
+        raise CommandError(
             f"The training config {config_name!r} has no Hub sources (datasets with hub: and revision:); its "
             "local files need no pull."
         )

@@ -20,11 +20,15 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def run_mteb(args: argparse.Namespace) -> int:
     import rumteb
+    from rumteb.errors import DependencyError
 
     try:
         from mteb.cli.build_cli import build_cli
     except ImportError as err:
-        raise RuntimeError(f"This mteb has no command line module mteb.cli.build_cli ({err}).") from err
+        raise DependencyError(
+            f"This mteb has no command line module mteb.cli.build_cli ({err}). Install a supported version: "
+            "pip install 'mteb>=2.26,<3'."
+        ) from err
     rumteb.register()
     parser = build_cli()
     parser.prog = "rumteb mteb"

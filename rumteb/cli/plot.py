@@ -7,7 +7,7 @@ import sys
 from functools import partial
 from pathlib import Path
 
-from rumteb.reporting.plot import PARETO_X, MissingExtraError, plot_pareto, plot_type_means
+from rumteb.reporting.plot import PARETO_X, plot_pareto, plot_type_means
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -62,17 +62,13 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def _cmd_plot(args: argparse.Namespace) -> int:
     draw = partial(plot_pareto, x=args.x) if args.pareto else plot_type_means
-    try:
-        path = draw(
-            args.paths,
-            args.out,
-            benchmark=args.benchmark,
-            title=args.title,
-            size=(args.size[0], args.size[1]),
-            dpi=args.dpi,
-        )
-    except MissingExtraError as err:
-        sys.stderr.write(f"rumteb: error: {err}\n")
-        return 1
+    path = draw(
+        args.paths,
+        args.out,
+        benchmark=args.benchmark,
+        title=args.title,
+        size=(args.size[0], args.size[1]),
+        dpi=args.dpi,
+    )
     sys.stdout.write(f"Wrote {path}\n")
     return 0

@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import sys
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
 from rumteb.cli._errors import CommandError
+from rumteb.cli._options import OPTIONS, given_settings
+from rumteb.errors import ParameterError
+from rumteb.models.settings import (
+    EncoderChoice,
+    EncoderSettings,
+    EndpointSettings,
+    Engine,
+    Pooling,
+    Precision,
+)
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -48,8 +60,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     run.add_argument(
         "--encoder",
-        choices=["auto", "sentence-transformers", "rumteb"],
-        default="auto",
+        choices=_values(EncoderChoice),
+        default=EncoderChoice.AUTO.value,
         help="auto (default): rumteb's fast encoder for the models rumteb registers and for local folders it can "
         "run (sentence-transformers folders; transformers folders with --pooling), else exactly what "
         "mteb.evaluate runs; sentence-transformers: always mteb's path (fp32, bit-equal to mteb)",
@@ -59,8 +71,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     fast.add_argument(
         "--precision",
-        choices=["auto", "fp32", "bf16", "fp16", "int8"],
-        default="auto",
+        choices=_values(Precision),
+        default=Precision.AUTO.value,
         help="compute precision; auto (default) = bf16 on CUDA and on CPUs with bf16 matrix units (AMX), else "
         "fp32. int8: CPU only, opt-in, dynamic int8 linear layers (faster, main scores within ~0.005 of fp32; not "
         "for leaderboard submissions). Pooling and normalisation run in fp32",
@@ -92,8 +104,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     fast.add_argument(
         "--engine",
-        choices=["local", "ray"],
-        default="local",
+        choices=_values(Engine),
+        default=Engine.LOCAL.value,
         help="local (default): this process, one worker process per device; ray: encode as a Ray Data job on an "
         "actor pool (one actor per GPU of the cluster with --device cuda, one per entry of a --device list such "
         'as cpu,cpu); needs pip install "rumteb[ray]"',
@@ -107,7 +119,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     )
     fast.add_argument(
         "--pooling",
-        choices=["cls", "mean", "max", "lasttoken"],
+        choices=_values(Pooling),
         default=None,
         help="pooling for a plain transformers folder (default: the sentence-transformers config)",
     )
@@ -185,28 +197,23 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     run.set_defaults(handler=_cmd_run)
 
 
+def _values(choices: type[StrEnum]) -> list[str]:
+    return [choice.value for choice in choices]
+
+
 def _cmd_run(args: argparse.Namespace) -> int:
     import rumteb
     from rumteb.models.prompts import read_prompts
-    from rumteb.models.runtime import parse_device
 
     if args.batch_size < 1:
-        raise ValueError(f"The '--batch-size' option must be a positive int. Got {args.batch_size} instead.")
-    if args.max_tokens_per_batch is not None and args.max_tokens_per_batch < 1:
-        raise ValueError(
-            f"The '--max-tokens-per-batch' option must be a positive int. Got {args.max_tokens_per_batch} instead."
+        raise ParameterError(
+            f"The '--batch-size' option must be a positive int. Got {args.batch_size} instead."
         )
-    _check_endpoint_options(args)
-    device = parse_device(args.device)
-    if args.max_memory is not None:
-        from rumteb.models.runtime import parse_size
-
-        parse_size(args.max_memory)  # a bad size fails before anything loads
-    if args.ray_address is not None and args.engine != "ray":
-        raise ValueError(
-            f"The '--ray-address' option applies to --engine ray only. Got {args.ray_address!r} with --engine "
-            f"{args.engine}; add --engine ray or drop --ray-address."
+    if args.evaluator_threads < 0:
+        raise ParameterError(
+            f"The '--evaluator-threads' option must be 0 or a positive int. Got {args.evaluator_threads} instead."
         )
+    settings = _settings(args)  # every model option is checked here, before anything loads
     from rumteb.evaluation.result_store import check_output_folder
 
     check_output_folder(args.output_folder)  # before loading anything: fail in seconds, not after the model
@@ -214,19 +221,46 @@ def _cmd_run(args: argparse.Namespace) -> int:
         tasks = rumteb.get_tasks(args.tasks, data_dir=args.data_dir)
     else:
         tasks = rumteb.get_tasks(benchmark=args.benchmark or "ruMTEB", data_dir=args.data_dir)
-    prompts = read_prompts(args.prompts) if args.prompts else None
+    prompts = read_prompts(args.prompts) if args.prompts else ({} if args.no_prompts else None)
     from rumteb.evaluation.console import evaluator_threads, quiet
 
-    if args.evaluator_threads < 0:
-        raise ValueError(
-            f"The '--evaluator-threads' option must be 0 or a positive int. Got {args.evaluator_threads} instead."
-        )
     with quiet(args.verbose), evaluator_threads(args.evaluator_threads):
-        return _run_quietly(args, tasks, device, prompts)
+        return _run_quietly(args, tasks, settings, prompts)
+
+
+def _settings(args: argparse.Namespace) -> EncoderSettings | EndpointSettings:
+    """The model options as one settings object (which checks them); those of the other kind of model are refused."""
+    local, served = given_settings(args, EncoderSettings), given_settings(args, EndpointSettings)
+    if args.endpoint is not None:
+        extra = ["--encoder"] if args.encoder != EncoderChoice.AUTO else []
+        extra += [OPTIONS[name] for name in local if name not in _fields(EndpointSettings)]
+        if extra:
+            names = ", ".join(extra)
+            raise CommandError(
+                f"{names} {'is a setting' if len(extra) == 1 else 'are settings'} of the local encoders; with "
+                f"--endpoint the server runs the model. Drop {names} (--max-tokens-per-request and "
+                "--max-concurrency size the requests)."
+            )
+        return EndpointSettings(**served)
+    extra = [OPTIONS[name] for name in served if name not in _fields(EncoderSettings)]
+    if extra:
+        names = ", ".join(extra)
+        raise CommandError(
+            f"{names} {'applies' if len(extra) == 1 else 'apply'} to a served model only. Add --endpoint URL or "
+            f"drop {names}."
+        )
+    return EncoderSettings(**local)
+
+
+def _fields(settings: type[EncoderSettings | EndpointSettings]) -> set[str]:
+    return {field.name for field in dataclasses.fields(settings)}
 
 
 def _run_quietly(
-    args: argparse.Namespace, tasks: list[Any], device: Any, prompts: dict[str, str] | None
+    args: argparse.Namespace,
+    tasks: list[Any],
+    settings: EncoderSettings | EndpointSettings,
+    prompts: dict[str, str] | None,
 ) -> int:
     from functools import partial
 
@@ -237,25 +271,11 @@ def _run_quietly(
     # every task's data is checked once the arguments are, before the model loads: fail in seconds
     model = load_model(
         args.model,
-        before_loading=partial(check_data_sources, tasks),
-        device=device,
+        settings,
         encoder=args.encoder,
-        prompts=prompts,
-        no_prompts=args.no_prompts,
         revision=args.model_revision,
-        precision=args.precision,
-        cache_dir=args.cache_dir,
-        max_tokens_per_batch=args.max_tokens_per_batch,
-        pooling=args.pooling,
-        trust_remote_code=args.trust_remote_code,
-        allow_pickle=args.allow_pickle,
-        max_memory=args.max_memory,
-        engine=args.engine,
-        ray_address=args.ray_address,
-        endpoint=args.endpoint,
-        api_key_env=args.api_key_env,
-        max_concurrency=args.max_concurrency,
-        max_tokens_per_request=args.max_tokens_per_request,
+        prompts=prompts,
+        before_loading=partial(check_data_sources, tasks),
     )
     meta = model.mteb_model_meta
     sys.stderr.write(
@@ -314,27 +334,6 @@ def _run_quietly(
     sys.stdout.write(f"{len(outcomes)} task results in {folder}\n\n")
     _write_summary(args.output_folder, meta.name, args.benchmark or "ruMTEB")
     return 0
-
-
-def _check_endpoint_options(args: argparse.Namespace) -> None:
-    given = {
-        "--api-key-env": args.api_key_env,
-        "--max-concurrency": args.max_concurrency is not None,
-        "--max-tokens-per-request": args.max_tokens_per_request is not None,
-    }
-    if args.endpoint is None:
-        extra = [name for name, value in given.items() if value]
-        if extra:
-            raise ValueError(
-                f"{', '.join(extra)} {'applies' if len(extra) == 1 else 'apply'} to a served model only. Add "
-                f"--endpoint URL or drop {', '.join(extra)}."
-            )
-        return
-    for name in ("max_concurrency", "max_tokens_per_request"):
-        value = getattr(args, name)
-        if value is not None and value < 1:
-            option = "--" + name.replace("_", "-")
-            raise ValueError(f"The {option!r} option must be a positive int. Got {value} instead.")
 
 
 def _describe(model: object) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from rumteb.cli._errors import CommandError
 from rumteb.recipe.config import resolve_config
 
 _TRAIN_EPILOG = """\
@@ -71,7 +72,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
         sys.stdout.write(resolve_config(args.dump_config).read_text(encoding="utf-8"))
         return 0
     if args.config is None:
-        raise ValueError(
+        raise CommandError(
             "rumteb train needs a CONFIG (a YAML file or a shipped name such as ru-en-rosberta)."
         )
     from rumteb.recipe.config import load_config

@@ -12,8 +12,10 @@ import os
 from collections.abc import Sequence
 from pathlib import Path
 
+from rumteb.errors import RumtebError
 
-class DataError(RuntimeError):
+
+class DataError(RumtebError, RuntimeError):
     """A problem with an offline mirror; the message names the path and the fix."""
 
 

@@ -19,6 +19,7 @@ from typing import Any
 from rumteb.data.errors import DataError, ManifestError, MissingDataError, RevisionMismatchError, cannot_read
 from rumteb.data.manifest import MANIFEST, _data_files, _parse_manifest
 from rumteb.data.stamps import check_against_manifest
+from rumteb.errors import ParameterError
 
 # "rumteb.data", not __name__: the name users see on the console (README) and that callers set the level of
 logger = logging.getLogger("rumteb.data")
@@ -57,7 +58,7 @@ def dataset_folder(root: str | os.PathLike[str], repo_id: str) -> Path:
         ValueError: ``repo_id`` is not of the form ``org/name`` (e.g. ``../x``, an absolute path).
     """
     if not isinstance(repo_id, str) or not _REPO_ID.match(repo_id) or ".." in repo_id:
-        raise ValueError(
+        raise ParameterError(
             f"The 'repo_id' parameter of dataset_folder must be a Hub dataset id 'org/name' (letters, digits, "
             f"'_', '.', '-'). Got {repo_id!r} instead."
         )

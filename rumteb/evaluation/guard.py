@@ -14,6 +14,8 @@ from typing import Any
 
 import numpy as np
 
+from rumteb.errors import RumtebError
+
 logger = logging.getLogger(__name__)
 
 # An upper bound on tokens per character over WordPiece, byte-level BPE and SentencePiece with byte fallback:
@@ -21,7 +23,7 @@ logger = logging.getLogger(__name__)
 _MAX_TOKENS_PER_CHAR = 5
 
 
-class EncodeCheckError(ValueError):
+class EncodeCheckError(RumtebError, ValueError):
     """An encoder's input or output is unusable: None in the inputs, NaN/inf, wrong number of rows or dimension."""
 
 

@@ -9,6 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rumteb.errors import ParameterError, RumtebError
+
 logger = logging.getLogger(__name__)
 
 
@@ -24,7 +26,7 @@ class TaskOutcome:
     rerun_reason: str | None = None
 
 
-class StaleResultError(ValueError):
+class StaleResultError(RumtebError, ValueError):
     """A stored result does not match the run and the overwrite strategy forbids replacing it."""
 
 
@@ -58,18 +60,16 @@ def run_tasks(
     import mteb
 
     from rumteb.evaluation.guard import EncodeGuard
-    from rumteb.evaluation.result_store import SafeResultCache
+    from rumteb.evaluation.result_store import SafeResultCache, check_output_folder
 
     if batch_size < 1:
-        raise ValueError(
-            f"The 'batch_size' parameter of run_tasks must be a positive int. Got {batch_size!r} instead."
-        )
+        raise ParameterError.invalid("run_tasks", "batch_size", "a positive int", batch_size)
     strategies = ("always", "never", "only-missing", "only-cache")
     if overwrite_strategy not in strategies:
-        raise ValueError(
-            f"The 'overwrite_strategy' parameter of run_tasks must be one of {', '.join(strategies)}. "
-            f"Got {overwrite_strategy!r} instead."
-        )
+        expected = f"one of {', '.join(strategies)}"
+        raise ParameterError.invalid("run_tasks", "overwrite_strategy", expected, overwrite_strategy)
+    if prediction_folder is not None:  # mteb creates it only once the first task is scored
+        check_output_folder(Path(prediction_folder), "prediction folder")
     model = _as_mteb_model(model)
     meta = model.mteb_model_meta
     cache = SafeResultCache(output_folder)
@@ -124,7 +124,7 @@ def _as_mteb_model(model: Any) -> Any:
     """A sentence-transformers model wrapped as mteb does; an mteb model as is.
 
     Raises:
-        ValueError: Neither (no ``mteb_model_meta``): its results would have no name or revision to file under.
+        ParameterError: Neither (no ``mteb_model_meta``): its results would have no name or revision to file under.
     """
     if type(model).__module__.startswith("sentence_transformers"):
         from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
@@ -133,7 +133,7 @@ def _as_mteb_model(model: Any) -> Any:
         if isinstance(model, SentenceTransformer):
             return SentenceTransformerEncoderWrapper(model)
     if not hasattr(model, "mteb_model_meta"):
-        raise ValueError(
+        raise ParameterError(
             "The 'model' parameter of run_tasks must be an mteb encoder (with mteb_model_meta) or a "
             f"SentenceTransformer. Got {type(model).__name__} instead."
         )

@@ -9,174 +9,172 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from rumteb.errors import ParameterError, UnknownNameError
 from rumteb.models.loading import weight_files, weights_fingerprint
+from rumteb.models.settings import EncoderChoice, EncoderSettings, EndpointSettings
 
 logger = logging.getLogger(__name__)
 
-ENCODERS = ("auto", "sentence-transformers", "rumteb")
+#: the settings sentence-transformers' encoder honours too; every other one is rumteb's encoder's own
+_SENTENCE_TRANSFORMERS_FIELDS = frozenset({"device", "trust_remote_code", "allow_pickle"})
 
 
 def load_model(
-    spec: str,
+    model: str,
+    settings: EncoderSettings | EndpointSettings | None = None,
     *,
-    device: str | Sequence[str] | None = None,
     encoder: str = "auto",
-    prompts: dict[str, str] | None = None,
-    no_prompts: bool = False,
     revision: str | None = None,
-    precision: str = "auto",
-    cache_dir: Path | None = None,
-    max_tokens_per_batch: int | None = None,
-    pooling: str | None = None,
-    trust_remote_code: bool = False,
-    allow_pickle: bool = False,
-    max_memory: str | int | None = None,
-    engine: str = "local",
-    ray_address: str | None = None,
+    prompts: Mapping[str, str] | None = None,
     before_loading: Callable[[], None] | None = None,
-    endpoint: str | None = None,
-    api_key_env: str | None = None,
-    max_concurrency: int | None = None,
-    max_tokens_per_request: int | None = None,
 ) -> Any:
-    """An mteb encoder for ``spec``: a local model folder, a name in mteb's (or rumteb's) registry, or a Hub id.
+    """An mteb encoder for ``model``: a local model folder, a name in mteb's (or rumteb's) registry, or a Hub id.
 
     ``encoder="auto"`` picks rumteb's fast encoder (`rumteb.models.Encoder`) for the models rumteb registers and
-    for local folders it can run (a sentence-transformers folder, or a transformers folder with ``pooling``), and
-    otherwise runs the model exactly as ``mteb.evaluate`` would (mteb's loader or sentence-transformers).
-    ``precision``, ``cache_dir``, ``max_tokens_per_batch``, ``pooling``, ``max_memory``, ``engine`` and
-    ``ray_address`` are settings of rumteb's encoder.
+    for local folders it can run (a sentence-transformers folder, or a transformers folder with a ``pooling``
+    setting), and otherwise runs the model exactly as ``mteb.evaluate`` would (mteb's loader or
+    sentence-transformers). Of the `EncoderSettings`, sentence-transformers honours ``device``,
+    ``trust_remote_code`` and ``allow_pickle`` only: any other one given is refused rather than ignored.
 
     A local folder is named ``local/<folder name>`` with a content hash of its weights as revision, so its results
     never land under mteb's ``no_model_name_available``. Weights stored only as pickle files (``*.bin``,
     ``*.pt``, ``*.ckpt``) are refused unless ``allow_pickle``; custom model code runs only with
-    ``trust_remote_code``. ``before_loading`` is called once the arguments are checked and before anything
-    loads (``rumteb run`` checks the tasks' data there: fail in seconds, not after the model).
+    ``trust_remote_code``.
 
-    With ``endpoint`` (an OpenAI-compatible server's URL), ``spec`` is the served model name and the encoder is
-    `rumteb.models.endpoint.EndpointEncoder` (the endpoint options, ``cache_dir``, ``max_memory``, ``revision`` and
-    the prompts apply, None meaning its default; the local encoders' settings are refused).
+    Args:
+        model: A local folder, a registered name or a Hub id; with `EndpointSettings`, the served model name.
+        settings: `EncoderSettings` for a local model (None: the defaults), or `EndpointSettings` for a model
+            behind an OpenAI-compatible server (then the encoder is `rumteb.models.EndpointEncoder`).
+        encoder: An `EncoderChoice`: ``"auto"``, ``"rumteb"`` or ``"sentence-transformers"`` (``"auto"`` only
+            with `EndpointSettings`).
+        revision: The Hub revision; for a served model, the revision of its weights (results folder, cache key).
+        prompts: Prompts in mteb's key format. None: the model's own (its registry entry's, its folder's);
+            ``{}``: no prompts at all (a prefix ablation).
+        before_loading: Called once the arguments are checked and before anything loads (``rumteb run`` checks
+            the tasks' data there: fail in seconds, not after the model).
 
     Raises:
-        FileNotFoundError: ``spec`` looks like a path but does not exist.
-        LookupError: ``spec`` is no local folder, no registered name, and not found on the Hub (or offline).
-        ValueError: Unknown encoder, a folder without weights, pickle-only weights, a malformed Hub id, or an
-            encoder setting the chosen encoder lacks.
+        ParameterError: A bad parameter: an unknown encoder, a missing folder, a file, a malformed Hub id, a
+            revision other than a registered model's, or settings the chosen encoder does not have.
+        UnknownNameError: ``model`` is no local folder, no registered name, and not found on the Hub (or offline).
+        ModelFolderError: A folder without weights, with pickle-only weights, or with a damaged file.
+
+    Example:
+        >>> from rumteb.models import EncoderSettings, EndpointSettings
+        >>> model = load_model("ai-forever/ru-en-RoSBERTa", EncoderSettings(device="cpu", precision="fp32"))
+        >>> served = load_model("BAAI/bge-m3", EndpointSettings(url="http://localhost:8000"), prompts={})
     """
-    if encoder not in ENCODERS:
-        raise ValueError(
-            f"The '--encoder' option must be one of {', '.join(ENCODERS)}. Got {encoder!r} instead."
-        )
-    if endpoint is not None:
-        local_only = {
-            "--encoder": encoder != "auto" and encoder,
-            "--device": device,
-            "--precision": precision != "auto" and precision,
-            "--max-tokens-per-batch": max_tokens_per_batch,
-            "--pooling": pooling,
-            "--engine ray": engine != "local" and engine,
-            "--ray-address": ray_address,
-            "--trust-remote-code": trust_remote_code,
-            "--allow-pickle": allow_pickle,
-        }
-        extra = [name for name, value in local_only.items() if value]
-        if extra:
-            raise ValueError(
-                f"{', '.join(extra)} {'is a setting' if len(extra) == 1 else 'are settings'} of the local encoders; "
-                f"with --endpoint the server runs the model. Drop {', '.join(extra)} (--max-tokens-per-request and "
-                "--max-concurrency size the requests)."
-            )
+    choice = _encoder_choice(encoder)
+    if isinstance(settings, EndpointSettings):
+        if choice is not EncoderChoice.AUTO:
+            expected = "'auto' for a served model (the server runs it)"
+            raise ParameterError.invalid("load_model", "encoder", expected, encoder)
         if before_loading is not None:
             before_loading()
-        return _load_endpoint(
-            endpoint,
-            spec,
-            api_key_env=api_key_env,
-            max_concurrency=max_concurrency,
-            max_tokens_per_request=max_tokens_per_request,
-            revision=revision,
-            prompts={} if no_prompts else prompts,
-            cache_dir=cache_dir,
-            max_memory=max_memory,
-        )
-    path = Path(spec).expanduser()
+        return _load_endpoint(model, settings, revision, prompts)
+    if settings is None:
+        settings = EncoderSettings()
+    elif not isinstance(settings, EncoderSettings):
+        expected = "an EncoderSettings, an EndpointSettings or None"
+        raise ParameterError.invalid("load_model", "settings", expected, settings)
+    path = Path(model).expanduser()
     local = path.exists()
     if local and not path.is_dir():
-        raise ValueError(f"The model path {str(path)!r} is a file; pass the model's folder.")
-    if not local and (spec.startswith((".", "/", "~")) or spec.count("/") > 1 or "\\" in spec):
-        raise FileNotFoundError(
-            f"The model folder {spec!r} does not exist. Pass an existing folder or a Hub id."
+        raise ParameterError.invalid("load_model", "model", "a model folder, not a file", str(path))
+    if not local and (model.startswith((".", "/", "~")) or model.count("/") > 1 or "\\" in model):
+        raise ParameterError(
+            f"The model folder {model!r} does not exist. Pass an existing folder, a registered name or a Hub id."
         )
     if local:
         from rumteb.models.loading import check_model_folder, check_weights_format
 
         weight_files(path)  # a folder without weights fails here, for either encoder (hashed once, later)
-        check_weights_format(path, allow_pickle, spec)
-        check_model_folder(
-            path, spec, trust_remote_code
-        )  # damaged files: one line naming the file, not a traceback
+        check_weights_format(path, settings.allow_pickle, model)
+        # damaged files: one line naming the file, not a traceback
+        check_model_folder(path, model, settings.trust_remote_code)
     else:
-        _check_model_id(spec)
-    if encoder == "auto":
-        encoder = _pick_encoder(spec, path if local else None, pooling)
-        logger.info("--encoder auto: using the %s encoder for %s", encoder, spec)
-    if encoder == "rumteb":
+        _check_model_id(model)
+    if choice is EncoderChoice.AUTO:
+        choice = _pick_encoder(model, path if local else None, settings)
+        logger.info("encoder='auto': using the %s encoder for %s", choice.value, model)
+    if choice is EncoderChoice.RUMTEB:
         if before_loading is not None:
             before_loading()
-        return _load_rumteb(
-            spec,
-            local=local,
-            device=device,
-            revision=revision,
-            prompts={} if no_prompts else prompts,
-            precision=precision,
-            cache_dir=cache_dir,
-            max_tokens_per_batch=max_tokens_per_batch,
-            pooling=pooling,
-            trust_remote_code=trust_remote_code,
-            allow_pickle=allow_pickle,
-            max_memory=max_memory,
-            engine=engine,
-            ray_address=ray_address,
-        )
-    given = {
-        "--precision": precision != "auto" and precision,
-        "--cache-dir": cache_dir,
-        "--max-tokens-per-batch": max_tokens_per_batch,
-        "--pooling": pooling,
-        "--max-memory": max_memory,
-        "--engine ray": engine != "local" and engine,
-        "--ray-address": ray_address,
-    }
-    extra = [name for name, value in given.items() if value]
-    if extra:
-        raise ValueError(
-            f"{', '.join(extra)} {'is a setting' if len(extra) == 1 else 'are settings'} of rumteb's encoder; "
-            "the sentence-transformers encoder runs in fp32 without a cache, as mteb does. Use --encoder rumteb "
-            f"or drop {', '.join(extra)}."
-        )
-    if device is not None and not isinstance(device, str):
-        raise ValueError(
-            f"The sentence-transformers encoder runs on one device. Got {list(device)!r}; use --encoder rumteb "
-            "for several."
-        )
+        return _load_rumteb(model, settings, local=local, revision=revision, prompts=prompts)
+    device = _one_device(settings)
     if before_loading is not None:
         before_loading()
     if local:
-        model = _load_local(path, device, trust_remote_code)
+        loaded = _load_local(path, device, settings.trust_remote_code)
     else:
         import mteb
 
         try:
-            model = mteb.get_model(spec, revision, device=device)
-        except (OSError, NotImplementedError) as err:  # not on the Hub, Hub unreachable, no mteb loader
-            raise _unknown_model(spec, err) from err
-    _set_prompts(model, prompts, no_prompts)
-    return model
+            loaded = mteb.get_model(model, revision, device=device)
+        except _hub_errors() as err:  # not on the Hub, Hub unreachable, no mteb loader
+            raise _unknown_model(model, err) from err
+    _set_prompts(loaded, prompts)
+    return loaded
+
+
+def _encoder_choice(encoder: str) -> EncoderChoice:
+    try:
+        return EncoderChoice(encoder)
+    except ValueError:
+        expected = "one of " + ", ".join(choice.value for choice in EncoderChoice)
+        raise ParameterError.invalid("load_model", "encoder", expected, encoder) from None
+
+
+class _UnusedSettingsError(ParameterError):
+    """Settings the chosen encoder does not have, several at once; `for_options` names them by their options."""
+
+    def __init__(self, parameters: Sequence[str]) -> None:
+        self.parameters = tuple(parameters)
+        self.parameter, self.owner = self.parameters[0], "load_model"
+        super().__init__(self._text(lambda name: name, "encoder='rumteb'"))
+
+    def _text(self, name_of: Callable[[str], str], switch: str) -> str:
+        names = ", ".join(name_of(parameter) for parameter in self.parameters)
+        are = "is a setting" if len(self.parameters) == 1 else "are settings"
+        return (
+            f"{names} {are} of rumteb's encoder; the sentence-transformers encoder runs in fp32 without a cache, "
+            f"as mteb does. Use {switch} or drop {names}."
+        )
+
+    def for_options(self, options: Mapping[str, str]) -> str:
+        encoder = options.get("encoder")
+        switch = f"{encoder} rumteb" if encoder else "encoder='rumteb'"
+        return self._text(lambda name: options.get(name, name), switch)
+
+
+def _hub_errors() -> tuple[type[BaseException], ...]:
+    """What loading a model by name raises when it is not on the Hub, the Hub is unreachable (huggingface_hub's
+    HTTP client is httpx, whose errors are no OSError) or mteb has no loader for it."""
+    import httpx
+
+    return (OSError, NotImplementedError, httpx.HTTPError)
+
+
+def _one_device(settings: EncoderSettings) -> str | None:
+    """The sentence-transformers encoder's device; any setting it lacks is refused, not ignored."""
+    unused = [name for name in settings.given() if name not in _SENTENCE_TRANSFORMERS_FIELDS]
+    if unused:
+        raise _UnusedSettingsError(unused)
+    devices = settings.devices_named()
+    if len(devices) > 1:
+        expected = "one device for the sentence-transformers encoder (rumteb's encoder runs on several)"
+        raise ParameterError.invalid("load_model", "device", expected, ",".join(devices))
+    if devices:
+        from rumteb.models.runtime import parse_devices
+
+        parse_devices(
+            devices[0]
+        )  # a device this machine lacks (CUDA on a CPU build of torch): one clear error
+    return devices[0] if devices else None
 
 
 def _rumteb_meta(spec: str) -> Any:
@@ -194,10 +192,11 @@ def _registered_prompts(meta: Any) -> dict[str, str]:
     return dict(kwargs.get("prompts") or kwargs.get("model_prompts") or {})
 
 
-def _pick_encoder(spec: str, folder: Path | None, pooling: str | None) -> str:
+def _pick_encoder(spec: str, folder: Path | None, settings: EncoderSettings) -> EncoderChoice:
     """``auto``: rumteb's encoder where it runs the model as it is meant to run, else sentence-transformers."""
+    rumteb, sentence_transformers = EncoderChoice.RUMTEB, EncoderChoice.SENTENCE_TRANSFORMERS
     if folder is None:
-        return "rumteb" if _rumteb_meta(spec) is not None else "sentence-transformers"
+        return rumteb if _rumteb_meta(spec) is not None else sentence_transformers
     if (folder / "modules.json").is_file():
         from rumteb.models import loading
 
@@ -205,28 +204,19 @@ def _pick_encoder(spec: str, folder: Path | None, pooling: str | None) -> str:
             loading.resolve(folder, None, allow_pickle=True)  # load_model checked the weights' format
         except ValueError as err:  # modules rumteb's encoder lacks: sentence-transformers runs them
             logger.info("%s; using sentence-transformers", err)
-            return "sentence-transformers"
-        return "rumteb"
+            return sentence_transformers
+        return rumteb
     # a plain transformers folder: rumteb's encoder needs to be told the pooling
-    return "rumteb" if pooling else "sentence-transformers"
+    return rumteb if settings.pooling else sentence_transformers
 
 
 def _load_rumteb(
     spec: str,
+    settings: EncoderSettings,
     *,
     local: bool,
-    device: str | Sequence[str] | None,
     revision: str | None,
-    prompts: dict[str, str] | None,
-    precision: str,
-    cache_dir: Path | None,
-    max_tokens_per_batch: int | None,
-    pooling: str | None,
-    trust_remote_code: bool,
-    allow_pickle: bool = False,
-    max_memory: str | int | None = None,
-    engine: str = "local",
-    ray_address: str | None = None,
+    prompts: Mapping[str, str] | None,
 ) -> Any:
     """rumteb's encoder. A registered model (rumteb's or mteb's) keeps its registry metadata and prompts.
 
@@ -240,35 +230,22 @@ def _load_rumteb(
     registered: dict[str, str] | None = None
     if meta is not None and not _is_transformer_meta(meta):
         if meta.name == "rumteb/navec-avg":  # a word-vector baseline: none of the encoder's settings apply
-            return meta.load_model(device=None if device is None else str(device))
-        raise ValueError(
-            f"rumteb's encoder runs transformer encoders; mteb's loader of {spec!r} is "
-            f"{getattr(meta.loader, '__name__', meta.loader)!r}. Use --encoder sentence-transformers."
-        )
+            return meta.load_model(device=None if settings.device is None else str(settings.device))
+        loader = getattr(meta.loader, "__name__", meta.loader)
+        expected = f"'auto' or 'sentence-transformers' for {spec} (mteb's loader of it is {loader!r}, not a transformer)"
+        raise ParameterError.invalid("load_model", "encoder", expected, EncoderChoice.RUMTEB.value)
     if meta is not None:
         registered = _registered_prompts(meta)
         revision = revision or meta.revision
         if revision != meta.revision:
-            raise ValueError(
-                f"The '--model-revision' option must be {meta.revision} for {spec}, the revision its registry "
-                f"entry (metadata, prompts) describes. Got {revision!r} instead; drop it or pass a local folder."
+            expected = (
+                f"{meta.revision} for {spec}, the revision its registry entry (metadata, prompts) describes"
             )
+            fix = "Drop it, or pass a local folder."
+            raise ParameterError.invalid("load_model", "revision", expected, revision, fix)
     try:
-        encoder = Encoder(
-            spec,
-            revision,
-            device=device,
-            precision=precision,
-            cache_dir=cache_dir,
-            max_tokens_per_batch=max_tokens_per_batch,
-            pooling=pooling,
-            prompts=prompts if prompts is not None else registered,
-            trust_remote_code=trust_remote_code,
-            allow_pickle=allow_pickle,
-            max_memory=max_memory,
-            engine=engine,
-            ray_address=ray_address,
-        )
+        chosen = prompts if prompts is not None else registered
+        encoder = Encoder.from_settings(spec, settings, revision=revision, prompts=chosen)
     except OSError as err:
         if local:
             raise
@@ -279,17 +256,9 @@ def _load_rumteb(
 
 
 def _load_endpoint(
-    url: str,
-    model: str,
-    *,
-    api_key_env: str | None,
-    max_concurrency: int | None,
-    max_tokens_per_request: int | None,
-    revision: str | None,
-    prompts: dict[str, str] | None,
-    **options: Any,  # cache_dir, max_memory: passed on
+    model: str, settings: EndpointSettings, revision: str | None, prompts: Mapping[str, str] | None
 ) -> Any:
-    """The served model ``model`` at ``url``; a name rumteb or mteb registers brings its prompts."""
+    """The served model ``model``; a name rumteb or mteb registers brings its prompts."""
     from rumteb.models.endpoint import EndpointEncoder
 
     if prompts is None:
@@ -297,17 +266,7 @@ def _load_endpoint(
         prompts = _registered_prompts(meta) if meta is not None else {}
         if prompts:
             logger.info("using the prompts registered for %s", model)
-    sizes = {"max_concurrency": max_concurrency, "max_tokens_per_request": max_tokens_per_request}
-    given: dict[str, Any] = {name: value for name, value in sizes.items() if value is not None}
-    return EndpointEncoder(
-        url,
-        model,
-        api_key_env=api_key_env,
-        **given,
-        model_revision=revision,
-        prompts=prompts,
-        **options,
-    )
+    return EndpointEncoder.from_settings(model, settings, model_revision=revision, prompts=prompts)
 
 
 _MODEL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$")
@@ -326,13 +285,11 @@ def _check_model_id(spec: str) -> None:
     if spec in _registered_names():
         return
     if not _MODEL_ID.match(spec) or ".." in spec or spec.endswith((".", "-")):
-        raise ValueError(
-            "The '--model' option must be an existing model folder, a model name in mteb's registry or a Hub id "
-            f"such as ai-forever/ru-en-RoSBERTa. Got {spec!r} instead."
-        )
+        expected = "an existing model folder, a model name in mteb's registry or a Hub id such as ai-forever/ru-en-RoSBERTa"
+        raise ParameterError.invalid("load_model", "model", expected, spec)
 
 
-def _unknown_model(spec: str, err: BaseException) -> LookupError:
+def _unknown_model(spec: str, err: BaseException) -> UnknownNameError:
     from rumteb._util.lookup import unknown_name_error
 
     return unknown_name_error(
@@ -378,22 +335,15 @@ def _load_local(path: Path, device: str | None, trust_remote_code: bool = False)
     return wrapper
 
 
-def _set_prompts(model: Any, prompts: dict[str, str] | None, no_prompts: bool) -> None:
-    if not (no_prompts or prompts):
+def _set_prompts(model: Any, prompts: Mapping[str, str] | None) -> None:
+    """Prompts for mteb's wrappers: None keeps the model's own, ``{}`` drops them all."""
+    if prompts is None:
         return
     if not hasattr(model, "model_prompts"):
-        raise ValueError(
-            f"Cannot set prompts on {type(model).__name__}: it does not take mteb-style prompts. Drop --prompts "
-            "and --no-prompts for this model."
-        )
-    if no_prompts:
-        model.model_prompts = {}
-        if hasattr(model, "model") and hasattr(model.model, "prompts"):
-            model.model.prompts = {}
-        return
-    from mteb.models.abs_encoder import AbsEncoder
+        expected = f"None for {type(model).__name__}, which takes no mteb-style prompts"
+        raise ParameterError.invalid("load_model", "prompts", expected, dict(prompts))
+    from rumteb.models.prompts import validate_prompts
 
-    resolved, invalid = AbsEncoder.validate_task_to_prompt_name(prompts, raise_for_invalid_keys=False)
-    if invalid:
-        raise ValueError("Invalid keys in the prompts file:\n" + "\n".join(invalid))
-    model.model_prompts = resolved
+    model.model_prompts = validate_prompts(prompts, "load_model")
+    if not prompts and hasattr(model, "model") and hasattr(model.model, "prompts"):
+        model.model.prompts = {}  # sentence-transformers' own prompts too

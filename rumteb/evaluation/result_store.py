@@ -23,6 +23,7 @@ import mteb
 from mteb.models.model_meta import ModelMeta
 
 from rumteb._util import atomic as _atomic
+from rumteb.errors import ParameterError, RumtebError
 
 logger = logging.getLogger(__name__)
 
@@ -31,8 +32,14 @@ _SIDECAR_FORMAT = 1
 _SAFE_COMPONENT = re.compile(r"^[^/\\\x00]+$")
 
 
-class ResultWriteError(OSError):
-    """A result file could not be written (folder missing or not writable, disk full)."""
+class ResultWriteError(RumtebError, OSError):
+    """A result file could not be written (folder missing or not writable, disk full).
+
+    Made as ``ResultWriteError(errno, message)``; ``str()`` is the message alone (it names the folder already).
+    """
+
+    def __str__(self) -> str:
+        return self.strerror or super().__str__()
 
 
 def task_definition(task: Any) -> dict[str, Any]:
@@ -54,16 +61,16 @@ def task_definition(task: Any) -> dict[str, Any]:
 def _check_component(value: object, what: str) -> str:
     text = str(value)
     if text in ("", ".", "..") or not _SAFE_COMPONENT.match(text) or os.path.isabs(text):
-        raise ValueError(
+        raise ParameterError(
             f"The {what} {text!r} cannot name a folder of the results: it must be a single path component "
             "(no '/', '\\', '..' or absolute path)."
         )
     return text
 
 
-def check_output_folder(folder: Path) -> None:
+def check_output_folder(folder: Path, what: str = "output folder") -> None:
     """Fail early, creating nothing, when ``folder`` cannot be created or written: the first of it and its
-    parents that exists must be a writable folder.
+    parents that exists must be a writable folder. ``what`` names it in the message (``"prediction folder"``).
 
     Raises:
         ResultWriteError: A path through a regular file, or a folder without write permission.
@@ -75,14 +82,13 @@ def check_output_folder(folder: Path) -> None:
     if not probe.is_dir():
         raise ResultWriteError(
             errno.ENOTDIR,
-            f"Cannot create the output folder {str(folder)!r}: {str(probe)!r} is a file, not a folder. Pick "
-            "another --output-folder",
+            f"Cannot create the {what} {str(folder)!r}: {str(probe)!r} is a file, not a folder. Pick another "
+            f"{what}",
         )
     if not os.access(probe, os.W_OK):
         raise ResultWriteError(
             errno.EACCES,
-            f"Cannot write in the output folder {str(folder)!r}: {str(probe)!r} is not writable. Pick another "
-            "--output-folder",
+            f"Cannot write in the {what} {str(folder)!r}: {str(probe)!r} is not writable. Pick another {what}",
         )
 
 
@@ -100,7 +106,7 @@ class SafeResultCache(mteb.ResultCache):
         """mteb's path, after checking that the model name, revision and task name stay inside the folder.
 
         Raises:
-            ValueError: A name that would leave ``<folder>/results`` (``..``, an absolute path, a separator).
+            ParameterError: A name that would leave ``<folder>/results`` (``..``, an absolute path, a separator).
         """
         _check_component(task_name, "task name")
         if isinstance(model_name, ModelMeta):
@@ -116,6 +122,7 @@ class SafeResultCache(mteb.ResultCache):
         path = super().get_task_result_path(task_name, model_name, model_revision, remote, experiment_name)
         root = (self.remote_results_path if remote else self.cache_path / "results").resolve()
         if not path.resolve().is_relative_to(root):
+            # after the checks above only a change in mteb's layout gets here: a bug, not the user's input
             raise ValueError(f"The result path {str(path)!r} leaves the results folder {str(root)!r}.")
         return path
 
@@ -148,7 +155,7 @@ class SafeResultCache(mteb.ResultCache):
                 err.errno or errno.EIO,
                 f"Cannot write the result of {task_result.task_name} into the folder {str(folder)!r}: "
                 f"{err.strerror or err}. Results written before are intact; free space or pick another "
-                "--output-folder and run again",
+                "output folder and run again",
             ) from err
 
     def _write_run_settings(self, folder: Path, task_result: mteb.TaskResult, encode_kwargs: Any) -> None:
@@ -200,7 +207,7 @@ class SafeResultCache(mteb.ResultCache):
             raise ResultWriteError(
                 err.errno or errno.EIO,
                 f"Cannot create the output folder {str(cache_path)!r}: {err.strerror or err}. Pick another "
-                "--output-folder",
+                "output folder",
             ) from err
         self._definitions = {}
 

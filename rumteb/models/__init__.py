@@ -1,5 +1,9 @@
 """rumteb's models: a fast mteb encoder, baselines, and the model metadata rumteb registers with mteb.
 
+How a model runs is one frozen settings object, checked once (`EncoderSettings` for rumteb's encoder,
+`EndpointSettings` for a served model), with the choices as str enums (`Precision`, `Engine`, `Pooling`,
+`EncoderChoice`) that the command line offers as its choices.
+
 Imports are lazy: ``import rumteb.models`` loads neither torch nor transformers.
 
 Example:
@@ -8,6 +12,8 @@ Example:
     >>> import rumteb.models
     >>> [m.name for m in rumteb.models.MODEL_METAS]
     ['ai-forever/ru-en-RoSBERTa', 'rumteb/navec-avg']
+    >>> from rumteb.models import EncoderSettings
+    >>> Encoder.from_settings("ai-forever/ru-en-RoSBERTa", EncoderSettings(device="cpu", precision="fp32"))
 """
 
 from __future__ import annotations
@@ -19,24 +25,45 @@ if TYPE_CHECKING:
 
     from rumteb.models.encoder import Encoder
     from rumteb.models.endpoint import EndpointEncoder
+    from rumteb.models.settings import (
+        EncoderChoice,
+        EncoderSettings,
+        EndpointSettings,
+        Engine,
+        Pooling,
+        Precision,
+    )
 
-__all__ = ["MODEL_METAS", "Encoder", "EndpointEncoder", "get_model_meta"]
+__all__ = [
+    "MODEL_METAS",
+    "Encoder",
+    "EncoderChoice",
+    "EncoderSettings",
+    "EndpointEncoder",
+    "EndpointSettings",
+    "Engine",
+    "Pooling",
+    "Precision",
+    "get_model_meta",
+]
+_SETTINGS = ("EncoderChoice", "EncoderSettings", "EndpointSettings", "Engine", "Pooling", "Precision")
 
 
 def get_model_meta(name: str) -> ModelMeta:
     """rumteb's metadata for a model it registers (its loader is rumteb's encoder).
 
     Raises:
-        LookupError: rumteb registers no model of that name.
+        UnknownNameError: rumteb registers no model of that name (a LookupError).
 
     Example:
         >>> get_model_meta("ai-forever/ru-en-RoSBERTa").load_model(device="cpu")
     """
+    from rumteb._util.lookup import unknown_name_error
     from rumteb.models._metas import model_metas
 
     metas = {str(meta.name): meta for meta in model_metas()}
     if name not in metas:
-        raise LookupError(f"rumteb registers no model named {name!r}. Known: {', '.join(sorted(metas))}.")
+        raise unknown_name_error("model", name, sorted(metas), "rumteb registers only these.")
     return metas[name]
 
 
@@ -49,6 +76,10 @@ def __getattr__(name: str) -> Any:
         from rumteb.models.endpoint import EndpointEncoder
 
         return EndpointEncoder
+    if name in _SETTINGS:
+        from rumteb.models import settings
+
+        return getattr(settings, name)
     if name == "MODEL_METAS":
         from rumteb.models._metas import model_metas
 

@@ -1,56 +1,53 @@
-"""Text encoding for rumteb's encoder: texts in, float32 embeddings out, each input encoded once.
+"""New texts to vectors on rumteb's encoder's backend: `ModelEmbedding`, the embedding function that
+`rumteb.models.encoder.Encoder` hands its `rumteb.models.cache.CachedEmbedder`.
 
-`TextEncodingMixin` gives `rumteb.models.encoder.Encoder` ``encode_texts`` (embeddings in input order: identical
-inputs and those already in the embedding store, in memory or in ``cache_dir``, are not encoded again; new ones are
-tokenized once, sorted by length and cut into batches by a token budget for the device runtime or the worker pool)
-and mteb's ``EncoderProtocol.encode`` with its prompt resolution (``get_prompt``).
+The texts of a call are tokenized once, sorted by length and cut into batches by the backend's token budget
+(ties by content key, so the batches depend on the set of texts, never on their order); the backend (this
+process, worker processes or Ray) encodes the batches and the rows go back in input order.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from rumteb.models._inputs import MtebEncodeMixin
-from rumteb.models.cache import EmbeddingStore, content_keys
-from rumteb.models.prompts import resolve_prompt
 from rumteb.models.runtime import plan_batches, tokenize
 
 if TYPE_CHECKING:
-    from mteb.abstasks.task_metadata import TaskMetadata
-    from mteb.types import PromptType
-
     from rumteb.models.loading import ModelSpec
+    from rumteb.models.runtime import Backend
 
 
-class TextEncodingMixin(MtebEncodeMixin):
-    """Texts to embeddings for `rumteb.models.encoder.Encoder`, and mteb's ``EncoderProtocol.encode``."""
+class ModelEmbedding:
+    """Embeds new, distinct inputs on ``backend`` (a `rumteb.models.cache.EmbedFunction`).
 
-    # set by Encoder.__init__
-    tokenizer: Any
-    max_length: int
-    do_lower_case: bool
-    spec: ModelSpec
-    embed_dim: int
-    max_tokens_per_batch: int
-    model_prompts: dict[str, str] | None
-    default_prompt: str | None
-    namespace: str
-    store: EmbeddingStore
-    _prompt_lengths: dict[str, int]
-    _truncated: int
-    _runtime: Any
-    _pool: Any
+    Args:
+        tokenizer: The model's tokenizer.
+        backend: Runs the model.
+        spec: The model: its ``max_length`` (inputs are truncated to it) and ``include_prompt`` (else the prompt's
+            tokens are left out of pooling).
+        lower_case: Lower-case the inputs first (the model's tokenizer expects it).
+        dim: The embedding dimension.
 
-    @property
-    def stats(self) -> dict[str, int]:
-        """Counts since construction: ``encoded`` (texts run through the model), ``memory_hits``, ``disk_hits``,
-        ``truncated`` (encoded texts longer than ``max_length``, cut to it)."""
-        return {**self.store.stats, "truncated": self._truncated}
+    Example:
+        >>> embed = ModelEmbedding(tokenizer, backend, spec, lower_case=False, dim=768)
+        >>> embed(["query: мама мыла раму"], keys, "query: ", False).shape
+        (1, 768)
+    """
 
-    def _prompt_length(self, prompt: str) -> int:
+    def __init__(self, tokenizer: Any, backend: Backend, spec: ModelSpec, lower_case: bool, dim: int) -> None:
+        self.tokenizer = tokenizer
+        self.backend = backend
+        self.max_length = spec.max_length
+        self.lower_case = lower_case
+        self.include_prompt = spec.include_prompt
+        self.dim = dim
+        self.truncated = 0  # inputs longer than max_length, cut to it
+        self._prompt_lengths: dict[str, int] = {}
+
+    def prompt_length(self, prompt: str) -> int:
+        """Tokens of ``prompt`` at the start of an input (its special tokens at the start, none at the end)."""
         if prompt not in self._prompt_lengths:
             ids = self.tokenizer(
                 prompt, add_special_tokens=True, truncation=True, max_length=self.max_length
@@ -61,79 +58,29 @@ class TextEncodingMixin(MtebEncodeMixin):
             self._prompt_lengths[prompt] = length
         return self._prompt_lengths[prompt]
 
-    def encode_texts(
-        self,
-        texts: Sequence[str],
-        *,
-        prompt: str | None = None,
-        show_progress_bar: bool = False,
-        remember: bool = True,
-    ) -> np.ndarray:
-        """Embeddings of ``texts`` (float32, one row per text, in input order), with ``prompt`` prepended.
-
-        Example:
-            >>> encoder.encode_texts(["мама мыла раму"], prompt="search_query: ").dtype
-            dtype('float32')
-
-        ``remember=False`` keeps the new embeddings out of the in-run memory (they still go to ``cache_dir``):
-        for inputs seen once, such as a streamed retrieval corpus.
-        """
-        if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
-            raise TypeError("The 'texts' parameter of Encoder.encode_texts must be a list of strings.")
-        prompt = prompt or None
-        keys = content_keys(self.namespace, prompt, texts)
-        first: dict[bytes, int] = {}
-        for key in keys:
-            first.setdefault(key, len(first))
-        unique_keys = list(first)
-        cached = self.store.get(unique_keys, remember=remember)
-        todo = [i for i, v in enumerate(cached) if v is None]
-        fresh = None
-        if todo:
-            position = {key: i for i, key in enumerate(keys)}  # any occurrence: same text and prompt
-            inputs = [(prompt or "") + texts[position[unique_keys[i]]] for i in todo]
-            fresh = self._encode_unique(inputs, [unique_keys[i] for i in todo], prompt, show_progress_bar)
-            self.store.put([unique_keys[i] for i in todo], fresh, remember=remember)
-            if len(todo) == len(keys):  # all new and distinct, in input order: no copy (large corpus chunks)
-                return fresh
-        vectors = np.zeros((len(unique_keys), self.embed_dim), dtype=np.float32)
-        for i, vector in enumerate(cached):
-            if vector is not None:
-                vectors[i] = vector
-        if fresh is not None:
-            vectors[todo] = fresh
-        return vectors[[first[k] for k in keys]] if keys else vectors
-
-    def _encode_unique(
+    def __call__(
         self, inputs: list[str], keys: list[bytes], prompt: str | None, show_progress_bar: bool
     ) -> np.ndarray:
+        """One float32 row per input, in order; ``keys`` break ties in length."""
         from tqdm.auto import tqdm
 
-        if self.do_lower_case:
+        if self.lower_case:
             inputs = [text.lower() for text in inputs]
         tokens = tokenize(self.tokenizer, inputs, self.max_length)
-        self._truncated += tokens.truncated
+        self.truncated += tokens.truncated
         tie_break = np.frombuffer(b"".join(k[:8] for k in keys), dtype=">u8")
-        budget = self._runtime.max_tokens if self._runtime is not None else self.max_tokens_per_batch
-        plan = plan_batches(tokens.lengths, tie_break, budget)
+        # the backend's current budget: a local runtime halves it after an out-of-memory error
+        plan = plan_batches(tokens.lengths, tie_break, self.backend.max_tokens)
         batches = [tokens.gather(rows) for rows in plan]
-        prompt_length = self._prompt_length(prompt) if prompt and not self.spec.include_prompt else None
+        prompt_length = self.prompt_length(prompt) if prompt and not self.include_prompt else None
         # leave=False: the bar goes when the call ends, the console keeps one line per task
         # counts texts, so the rate is texts/s (across all devices or Ray actors)
         bar = tqdm(
             total=len(inputs), desc="Encoding", unit=" texts", disable=not show_progress_bar, leave=False
         )
         with bar:
-            if self._runtime is not None:
-                outputs = self._runtime.encode_many(batches, prompt_length, bar)
-            else:
-                outputs = self._pool.encode_many(batches, prompt_length, bar.update)
-        out = np.zeros((len(inputs), self.embed_dim), dtype=np.float32)
+            outputs = self.backend.encode_many(batches, prompt_length, bar.update)
+        out = np.zeros((len(inputs), self.dim), dtype=np.float32)
         for rows, vectors in zip(plan, outputs, strict=True):
             out[rows] = vectors
         return out
-
-    def get_prompt(self, task_metadata: TaskMetadata, prompt_type: PromptType | None) -> str | None:
-        """The prompt text for a task and prompt type (mteb's priority), else the model's default prompt."""
-        prompt = resolve_prompt(self.model_prompts, task_metadata, prompt_type)
-        return prompt if prompt is not None else self.default_prompt

@@ -1,10 +1,15 @@
 """What rumteb's encoders accept from mteb's ``encode`` call: the texts of its dataloader, and the encode
-arguments they honour, checked once for `rumteb.models.Encoder`, `rumteb.models.EndpointEncoder` and the baselines
-(`MtebEncodeMixin`)."""
+arguments they honour, checked once for `rumteb.models.Encoder`, `rumteb.models.EndpointEncoder` and the baselines.
+
+`encode_loader` is mteb's ``encode`` for any encoder with ``encode_texts`` and ``get_prompt``, with the in-run
+memory as a parameter (a streamed retrieval corpus passes ``remember=False``); `MtebEncodeMixin` declares those two
+methods abstract and gives the encoder mteb's ``encode`` from them.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from abc import ABC, abstractmethod
+from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -39,13 +44,53 @@ def encode_texts_of(inputs: Iterable[Mapping[str, Any]], kwargs: Mapping[str, An
     return texts
 
 
-class MtebEncodeMixin:
-    """mteb's ``EncoderProtocol.encode`` for an encoder that has ``encode_texts(texts, *, prompt,
-    show_progress_bar, remember)`` and ``get_prompt(task_metadata, prompt_type)``."""
+def encode_loader(
+    model: MtebEncodeMixin,
+    inputs: DataLoader[Any],
+    *,
+    task_metadata: TaskMetadata,
+    prompt_type: PromptType | None = None,
+    remember: bool = True,
+    hf_split: str | None = None,
+    hf_subset: str | None = None,
+    **kwargs: Any,
+) -> np.ndarray:
+    """mteb's ``EncoderProtocol.encode`` on ``model``: the texts of ``inputs`` in order, with the task's prompt.
 
-    encode_texts: Any
-    get_prompt: Any
-    _streaming: bool = False  # True while a retrieval corpus streams through (its chunks are seen once)
+    ``remember=False`` keeps the new embeddings out of the in-run memory (inputs seen once: a streamed corpus).
+    ``hf_split`` and ``hf_subset`` are accepted from mteb and unused.
+
+    Raises:
+        TypeError: An unknown keyword argument.
+        ValueError: Non-text inputs, or an output precision other than float32.
+    """
+    texts = encode_texts_of(inputs, kwargs, type(model).__name__)
+    return model.encode_texts(
+        texts,
+        prompt=model.get_prompt(task_metadata, prompt_type),
+        show_progress_bar=bool(kwargs.get("show_progress_bar")),
+        remember=remember,
+    )
+
+
+class MtebEncodeMixin(ABC):
+    """mteb's ``EncoderProtocol.encode`` for an encoder that implements `encode_texts` and `get_prompt`."""
+
+    @abstractmethod
+    def encode_texts(
+        self,
+        texts: Sequence[str],
+        *,
+        prompt: str | None = None,
+        show_progress_bar: bool = False,
+        remember: bool = True,
+    ) -> np.ndarray:
+        """Embeddings of ``texts`` (float32, one row per text, in input order), with ``prompt`` prepended;
+        ``remember=False`` keeps new ones out of the in-run memory."""
+
+    @abstractmethod
+    def get_prompt(self, task_metadata: TaskMetadata, prompt_type: PromptType | None) -> str | None:
+        """The prompt text for a task and prompt type (None: no prompt)."""
 
     def encode(
         self,
@@ -66,10 +111,4 @@ class MtebEncodeMixin:
             TypeError: An unknown keyword argument.
             ValueError: Non-text inputs, or an output precision other than float32.
         """
-        texts = encode_texts_of(inputs, kwargs, type(self).__name__)
-        return self.encode_texts(
-            texts,
-            prompt=self.get_prompt(task_metadata, prompt_type),
-            show_progress_bar=bool(kwargs.get("show_progress_bar")),
-            remember=not self._streaming,
-        )
+        return encode_loader(self, inputs, task_metadata=task_metadata, prompt_type=prompt_type, **kwargs)

@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from mteb.models.abs_encoder import AbsEncoder
 
+from rumteb.errors import MissingExtraError, ParameterError
 from rumteb.models._inputs import MtebEncodeMixin
 
 if TYPE_CHECKING:
@@ -34,8 +35,8 @@ __all__ = ["NAVEC_FILE_SHA1", "NavecAverage", "navec_meta"]
 
 for _package in ("natasha", "razdel"):
     if importlib.util.find_spec(_package) is None:
-        raise ImportError(
-            f"rumteb.models.baselines needs the {_package!r} package: pip install 'rumteb[baselines]'."
+        raise MissingExtraError(
+            f'rumteb.models.baselines needs the {_package!r} package: pip install "rumteb[baselines]".'
         )
 
 NAVEC_NAME = "navec_news_v1_1B_250K_300d_100q"
@@ -61,24 +62,18 @@ class NavecAverage(MtebEncodeMixin, AbsEncoder):
         self, model_name: str = "rumteb/navec-avg", revision: str | None = None, device: str | None = None
     ):
         if model_name != "rumteb/navec-avg":
-            raise ValueError(
-                f"The 'model_name' parameter of NavecAverage must be 'rumteb/navec-avg'. Got {model_name!r} instead."
-            )
+            raise ParameterError.invalid("NavecAverage", "model_name", "'rumteb/navec-avg'", model_name)
         if device not in (None, "cpu"):
-            raise ValueError(
-                f"The 'device' parameter of NavecAverage must be 'cpu' or None. Got {device!r} instead."
-            )
+            raise ParameterError.invalid("NavecAverage", "device", "'cpu' or None", device)
         if revision not in (None, NAVEC_FILE_SHA1):
-            raise ValueError(
-                f"The 'revision' parameter of NavecAverage must be {NAVEC_FILE_SHA1!r} (the navec file natasha ships). "
-                f"Got {revision!r} instead."
-            )
+            expected = f"{NAVEC_FILE_SHA1!r} (the navec file natasha ships)"
+            raise ParameterError.invalid("NavecAverage", "revision", expected, revision)
         from navec import Navec
 
         path = navec_path()
         digest = hashlib.sha1(path.read_bytes()).hexdigest()
         if digest != NAVEC_FILE_SHA1:
-            raise ValueError(
+            raise MissingExtraError(
                 f"{path} has SHA-1 {digest}, not {NAVEC_FILE_SHA1}: another navec file than rumteb pins. "
                 "Install natasha 1.6."
             )

@@ -16,30 +16,37 @@ What it does differently from mteb's sentence-transformers wrapper (the scores a
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
 from mteb.models.abs_encoder import AbsEncoder
 
+from rumteb.errors import ParameterError
 from rumteb.models import loading
-from rumteb.models._encoding import TextEncodingMixin
-from rumteb.models.cache import EmbeddingStore, namespace_id
-from rumteb.models.prompts import folder_prompts, validate_prompts
-from rumteb.models.runtime import parse_devices
-from rumteb.models.search import RetrievalMixin
+from rumteb.models._encoding import ModelEmbedding
+from rumteb.models._inputs import MtebEncodeMixin, encode_loader
+from rumteb.models.cache import CachedEmbedder, EmbeddingStore, namespace_id
+from rumteb.models.prompts import folder_prompts, resolve_prompt, validate_prompts
+from rumteb.models.runtime import make_backend, parse_devices
+from rumteb.models.search import StreamingSearch
+from rumteb.models.settings import EncoderSettings, Engine, Precision
 
 if TYPE_CHECKING:
+    from mteb.abstasks.task_metadata import TaskMetadata
     from mteb.models.model_meta import ModelMeta
+    from mteb.types import PromptType
 
 __all__ = ["PRECISIONS", "Encoder"]
 
-PRECISIONS = ("auto", "fp32", "bf16", "fp16", "int8")
+PRECISIONS = tuple(precision.value for precision in Precision)
 _INT8_ON_CUDA = (
     "The 'precision' parameter of Encoder is 'int8', a CPU precision (dynamic int8 linear layers), but the device "
     "is {device!r}. On CUDA use precision='bf16' or 'fp16'; for int8 pass device='cpu'."
 )
-ENGINES = ("local", "ray")
+ENGINES = tuple(engine.value for engine in Engine)
 #: tokens per batch. CPU: a batch's activations stay near or under glibc's 32 MiB mmap threshold (2,048 x 3,072
 #: fp32 = 24 MiB for a base model's FFN), so they are reused from the heap instead of mapped and faulted in afresh by
 #: every layer: 1.07-1.15x faster in fp32 and 1.3-1.5x in int8 than 8,192, 1024-d models included (their FFN output
@@ -47,7 +54,7 @@ ENGINES = ("local", "ray")
 DEFAULT_MAX_TOKENS = {"cpu": 2048, "cuda": 65536}
 
 
-class Encoder(RetrievalMixin, TextEncodingMixin, AbsEncoder):
+class Encoder(MtebEncodeMixin, AbsEncoder):
     """A fast mteb encoder for sentence-transformers and transformers models.
 
     Args:
@@ -87,6 +94,9 @@ class Encoder(RetrievalMixin, TextEncodingMixin, AbsEncoder):
         ray_address: The Ray cluster to join (``"auto"``, ``"host:6379"``, ``"ray://host:10001"``). Default:
             ``RAY_ADDRESS``, else a new local cluster.
 
+    The keywords but ``prompts`` are one `rumteb.models.EncoderSettings`, checked on construction (a bad value
+    raises `rumteb.errors.ParameterError`, a ``ValueError``); `from_settings` takes that object instead.
+
     Example:
         >>> encoder = Encoder("sentence-transformers/all-MiniLM-L6-v2", device="cpu")
         >>> encoder.encode_texts(["Привет, мир!", "Hello"]).shape
@@ -96,6 +106,34 @@ class Encoder(RetrievalMixin, TextEncodingMixin, AbsEncoder):
     """
 
     mteb_model_meta: ModelMeta
+    settings: EncoderSettings  #: the settings it runs with, checked and normalised
+
+    @classmethod
+    def from_settings(
+        cls,
+        model_name_or_path: str | Path,
+        settings: EncoderSettings,
+        *,
+        revision: str | None = None,
+        prompts: Mapping[str, str] | None = None,
+    ) -> Encoder:
+        """The encoder of ``model_name_or_path`` with ``settings``: the same as passing each setting as a keyword.
+
+        Args:
+            model_name_or_path: A local folder (sentence-transformers or transformers) or a Hub id.
+            settings: How it runs (device, precision, batching, pooling, caches, engine), already checked.
+            revision: The Hub revision (commit, branch or tag); ignored for local folders.
+            prompts: Prompts in mteb's key format. Default: the model's own; ``{}``: none.
+
+        Example:
+            >>> from rumteb.models import EncoderSettings
+            >>> settings = EncoderSettings(device="cpu", precision="fp32", cache_dir="~/.cache/emb")
+            >>> encoder = Encoder.from_settings("ai-forever/ru-en-RoSBERTa", settings)
+        """
+        if not isinstance(settings, EncoderSettings):
+            raise ParameterError.invalid("Encoder", "settings", "an EncoderSettings", settings)
+        fields = {field.name: getattr(settings, field.name) for field in dataclasses.fields(settings)}
+        return cls(model_name_or_path, revision, prompts=prompts, **fields)
 
     def __init__(
         self,
@@ -117,39 +155,35 @@ class Encoder(RetrievalMixin, TextEncodingMixin, AbsEncoder):
         engine: str = "local",
         ray_address: str | None = None,
     ) -> None:
-        if precision not in PRECISIONS:
-            raise ValueError(
-                f"The 'precision' parameter of Encoder must be one of {', '.join(PRECISIONS)}. "
-                f"Got {precision!r} instead."
-            )
-        if max_tokens_per_batch is not None and (
-            not isinstance(max_tokens_per_batch, int) or max_tokens_per_batch < 1
-        ):
-            raise ValueError(
-                "The 'max_tokens_per_batch' parameter of Encoder must be a positive int. "
-                f"Got {max_tokens_per_batch!r} instead."
-            )
-        if max_length is not None and (not isinstance(max_length, int) or max_length < 2):
-            raise ValueError(
-                f"The 'max_length' parameter of Encoder must be an int >= 2. Got {max_length!r} instead."
-            )
-        if engine not in ENGINES:
-            raise ValueError(
-                f"The 'engine' parameter of Encoder must be one of {', '.join(ENGINES)}. Got {engine!r} instead."
-            )
-        if ray_address is not None and engine != "ray":
-            raise ValueError(
-                f"The 'ray_address' parameter of Encoder applies to engine='ray' only. Got {ray_address!r} with "
-                f"engine={engine!r}; pass engine='ray' or drop ray_address."
-            )
-        from rumteb.models.runtime import parse_size
-
-        self.max_memory = None if max_memory is None else parse_size(max_memory, "Encoder")
+        # strings, lists and sizes as given: the settings object checks and normalises every one, once
+        arguments: dict[str, Any] = {
+            "device": device,
+            "precision": precision,
+            "max_tokens_per_batch": max_tokens_per_batch,
+            "pooling": pooling,
+            "normalize": normalize,
+            "max_length": max_length,
+            "cache_dir": cache_dir,
+            "memory_cache_bytes": memory_cache_bytes,
+            "max_memory": max_memory,
+            "engine": engine,
+            "ray_address": ray_address,
+            "trust_remote_code": trust_remote_code,
+            "allow_pickle": allow_pickle,
+        }
+        self.settings = EncoderSettings(**arguments)
+        # below, the normalised values ("cuda:0,1" as a list, the enums as their str values)
+        precision, engine = self.settings.precision.value, self.settings.engine.value
+        modes_given = self.settings.pooling
+        pooling = None if modes_given is None else tuple(mode.value for mode in modes_given)
+        self.max_memory = self.settings.max_memory
         self.engine = engine
-        self.devices = parse_devices(device, engine)
+        self.devices = parse_devices(self.settings.device, engine)
         cuda = [name for name in self.devices if name.startswith("cuda")]
-        if precision == "int8" and cuda:  # named, or chosen for device=None
-            raise ValueError(_INT8_ON_CUDA.format(device=cuda[0]))
+        if precision == "int8" and cuda:  # device=None chose CUDA (settings refuse a named one)
+            err = ParameterError(_INT8_ON_CUDA.format(device=cuda[0]))
+            err.parameter, err.owner = "precision", "Encoder"
+            raise err
         from rumteb.models.runtime import resolve_precision
 
         if engine == "ray" and precision == "auto" and self.devices[0].startswith("cuda"):
@@ -214,36 +248,82 @@ class Encoder(RetrievalMixin, TextEncodingMixin, AbsEncoder):
         # sentence-transformers' default_prompt_name names one of the model's own prompts
         name = resolved.default_prompt_name
         self.default_prompt = resolved.prompts.get(name) if prompts is None and name else None
-        self._prompt_lengths: dict[str, int] = {}
-        self._truncated = 0
 
         self._weights_digest: str | None = None
         self.mteb_model_meta = self._build_meta(resolved)
         self.store = EmbeddingStore(memory_cache_bytes)
         self.namespace = namespace_id(self._namespace_settings(identity=f"instance:{id(self)}"))
+        disk, disk_settings = None, None
         if cache_dir is not None:
-            settings = self._namespace_settings(identity=self._identity())
-            self.namespace = namespace_id(settings)
-            self.store.attach_disk(Path(cache_dir).expanduser() / self.namespace, settings, self.embed_dim)
+            disk_settings = self._namespace_settings(identity=self._identity())
+            self.namespace = namespace_id(disk_settings)
+            disk = Path(cache_dir).expanduser() / self.namespace
 
-        self._runtime: Any = None
-        self._pool: Any = None
-        self._search: Any = None
-        self._streaming = False
-        if engine == "ray":
-            from rumteb.models.runtime import RayPool
+        # the parts, each handed what it needs: the engine, the model on it, the cache in front, the search
+        devices, dim = self.devices, self.embed_dim
+        self._backend = make_backend(
+            self.spec, devices, self.precision, self.max_tokens_per_batch, engine, ray_address
+        )
+        self._model = ModelEmbedding(self.tokenizer, self._backend, self.spec, self.do_lower_case, dim)
+        self._embedder = CachedEmbedder(
+            self._model, self.namespace, self.store, dim=dim, folder=disk, settings=disk_settings
+        )
+        self._search = StreamingSearch(
+            self,
+            encode_loader,
+            embed_dim=lambda: dim,
+            # one local device scores its own vectors; others' arrive on the CPU and are scored there
+            device=devices[0] if engine == "local" and len(devices) == 1 else "cpu",
+            max_memory=self.max_memory,
+            uncapped=engine == "ray",  # each chunk is a Ray job, which starts its actors and loads the model
+        )
 
-            self._pool = RayPool(
-                self.spec, self.devices, self.precision, self.max_tokens_per_batch, address=ray_address
-            )
-        elif len(self.devices) == 1:
-            from rumteb.models.runtime import Runtime
+    # ------------------------------------------------------------------------------------------------------------
+    # encoding and search (mteb's EncoderProtocol and SearchProtocol)
 
-            self._runtime = Runtime(self.spec, self.devices[0], self.precision, self.max_tokens_per_batch)
-        else:
-            from rumteb.models.runtime import WorkerPool
+    @property
+    def stats(self) -> dict[str, int]:
+        """Counts since construction: ``encoded`` (texts run through the model), ``memory_hits``, ``disk_hits``,
+        ``truncated`` (encoded texts longer than ``max_length``, cut to it)."""
+        return {**self.store.stats, "truncated": self._model.truncated}
 
-            self._pool = WorkerPool(self.spec, self.devices, self.precision, self.max_tokens_per_batch)
+    def encode_texts(
+        self,
+        texts: Sequence[str],
+        *,
+        prompt: str | None = None,
+        show_progress_bar: bool = False,
+        remember: bool = True,
+    ) -> np.ndarray:
+        """Embeddings of ``texts`` (float32, one row per text, in input order), with ``prompt`` prepended.
+
+        ``remember=False`` keeps the new embeddings out of the in-run memory (they still go to ``cache_dir``): for
+        inputs seen once, such as a streamed retrieval corpus.
+
+        Example:
+            >>> encoder.encode_texts(["мама мыла раму"], prompt="search_query: ").dtype
+            dtype('float32')
+        """
+        return self._embedder.embed(
+            texts, prompt=prompt, show_progress_bar=show_progress_bar, remember=remember
+        )
+
+    def get_prompt(self, task_metadata: TaskMetadata, prompt_type: PromptType | None) -> str | None:
+        """The prompt text for a task and prompt type (mteb's priority), else the model's default prompt."""
+        prompt = resolve_prompt(self.model_prompts, task_metadata, prompt_type)
+        return prompt if prompt is not None else self.default_prompt
+
+    def index(self, corpus: Any, **kwargs: Any) -> None:
+        """mteb's ``SearchProtocol.index`` (`rumteb.models.search.StreamingSearch.index`)."""
+        self._search.index(corpus, **kwargs)
+
+    def search(self, queries: Any, **kwargs: Any) -> dict[str, dict[str, float]]:
+        """mteb's ``SearchProtocol.search`` (`rumteb.models.search.StreamingSearch.search`)."""
+        return self._search.search(queries, **kwargs)
+
+    def corpus_chunk_rows(self, device: str | None = None) -> int:
+        """Documents per streamed corpus chunk, from ``max_memory`` (or the default budget)."""
+        return self._search.corpus_chunk_rows(device)
 
     # ------------------------------------------------------------------------------------------------------------
     # identity: mteb metadata and cache namespace
@@ -296,10 +376,8 @@ class Encoder(RetrievalMixin, TextEncodingMixin, AbsEncoder):
     # ------------------------------------------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Stop worker processes (multi-device); the encoder cannot encode afterwards."""
-        if self._pool is not None:
-            self._pool.close()
-            self._pool = None
+        """Release the model (stop worker processes); the encoder cannot encode afterwards."""
+        self._backend.close()
 
     def __enter__(self) -> Encoder:
         return self

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rumteb.errors import ParameterError
+
 if TYPE_CHECKING:
     from mteb.abstasks.task_metadata import TaskMetadata
     from mteb.types import PromptType
@@ -49,7 +51,7 @@ def validate_prompts(prompts: Mapping[str, str] | None, owner: str = "Encoder") 
     if not isinstance(prompts, Mapping) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in prompts.items()
     ):
-        raise ValueError(
+        raise ParameterError(
             f"The 'prompts' parameter of {owner} must be a dict of strings in mteb's key format. "
             f"Got {prompts!r} instead."
         )
@@ -63,7 +65,7 @@ def validate_prompts(prompts: Mapping[str, str] | None, owner: str = "Encoder") 
             dict(prompts), raise_for_invalid_keys=False
         )
     if invalid:
-        raise ValueError(f"Invalid keys in the 'prompts' parameter of {owner}:\n" + "\n".join(invalid))
+        raise ParameterError(f"Invalid keys in the 'prompts' parameter of {owner}:\n" + "\n".join(invalid))
     return dict(resolved or {})
 
 
@@ -113,11 +115,11 @@ def read_prompts(path: Path) -> dict[str, str]:
     try:
         raw = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise ValueError(f"Cannot read the prompts file {str(path)!r}: {err}") from err
+        raise ParameterError(f"Cannot read the prompts file {str(path)!r}: {err}") from err
     if not isinstance(raw, dict) or not all(
         isinstance(k, str) and isinstance(v, str) for k, v in raw.items()
     ):
-        raise ValueError(
+        raise ParameterError(
             f"The prompts file {str(path)!r} must hold a JSON object of strings, e.g. "
             '{"query": "search_query: ", "document": "search_document: "}.'
         )

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 from rumteb.errors import ParameterError
 from rumteb.models.loading import POOLING_MODES
@@ -107,8 +108,13 @@ def _memory(owner: str, value: object) -> int | None:
     return parse_size(value, owner)
 
 
-def _folder(value: object) -> Path | None:
-    return None if value is None else Path(str(value)).expanduser()
+def _folder(owner: str, name: str, value: object) -> Path | None:
+    if value is None:
+        return None
+    path = Path(str(value)).expanduser()
+    if path.exists() and not path.is_dir():
+        raise ParameterError.invalid(owner, name, "a folder (created when missing), not a file", str(path))
+    return path
 
 
 def _set(settings: object, name: str, value: object) -> None:
@@ -120,8 +126,8 @@ class EncoderSettings:
     """Settings of rumteb's encoder (`rumteb.models.Encoder`); every field is checked on construction.
 
     Args:
-        device: ``"cpu"``, ``"cuda"`` (every visible GPU), ``"cuda:N"``, a GPU index, or several (one worker
-            process or Ray actor each). Default: CUDA if available, else the CPU.
+        device: ``"cpu"``, ``"cuda"`` (every visible GPU), ``"cuda:N"``, a GPU index, or several (a list or a
+            comma-separated string; one worker process or Ray actor each). Default: CUDA if available, else the CPU.
         precision: A `Precision` (``"auto"``, ``"fp32"``, ``"bf16"``, ``"fp16"``, ``"int8"``).
         max_tokens_per_batch: Token budget of a batch (rows x longest row). Default: 2,048 on CPU, 65,536 on CUDA.
         pooling: One or several `Pooling` modes (a comma-separated string works too). Default: the model's.
@@ -166,17 +172,13 @@ class EncoderSettings:
             if value is not None and not isinstance(value, bool):
                 raise ParameterError.invalid(owner, name, "True, False or None", value)
         _positive_int(owner, "max_length", self.max_length, minimum=2)
-        _set(self, "cache_dir", _folder(self.cache_dir))
+        _set(self, "cache_dir", _folder(owner, "cache_dir", self.cache_dir))
         _positive_int(owner, "memory_cache_bytes", self.memory_cache_bytes, optional=False, minimum=0)
         _set(self, "max_memory", _memory(owner, self.max_memory))
         _set(self, "engine", _choice(owner, "engine", Engine, self.engine))
         if self.ray_address is not None and self.engine is not Engine.RAY:
             raise ParameterError.invalid(
-                owner,
-                "ray_address",
-                "given with engine='ray' only",
-                self.ray_address,
-                f"The engine is {self.engine.value!r}: pass engine='ray' or drop ray_address.",
+                owner, "ray_address", "left out unless the engine is 'ray'", self.ray_address
             )
         for name in ("trust_remote_code", "allow_pickle"):
             if not isinstance(getattr(self, name), bool):
@@ -215,6 +217,9 @@ class EncoderSettings:
 def _devices(owner: str, value: object) -> str | tuple[str, ...] | None:
     if value is None:
         return None
+    if isinstance(value, str) and "," in value:  # "cuda:0,1", as the command line takes it
+        parts = [part for part in value.split(",") if part.strip()]
+        value = parts[0] if len(parts) == 1 else parts
     if isinstance(value, str | int) and not isinstance(value, bool):
         return normalize_device(value, owner)
     if isinstance(value, Sequence) and not isinstance(value, str):
@@ -255,7 +260,7 @@ class EndpointSettings:
         ParameterError: A field with a bad value; the message names it and what it must be.
     """
 
-    url: str
+    url: str = dataclasses.field(repr=False)  # credentials in it are used, never shown
     api_key_env: str | None = None
     max_concurrency: int = 4
     max_tokens_per_request: int = 8192
@@ -270,10 +275,7 @@ class EndpointSettings:
 
     def __post_init__(self) -> None:
         owner = self.OWNER
-        if not isinstance(self.url, str) or not self.url.strip():
-            raise ParameterError.invalid(
-                owner, "url", "an http(s) URL such as http://localhost:8000", self.url
-            )
+        _check_url(owner, self.url)
         if self.api_key_env is not None and (not isinstance(self.api_key_env, str) or not self.api_key_env):
             raise ParameterError.invalid(
                 owner, "api_key_env", "the name of an environment variable", self.api_key_env
@@ -284,10 +286,25 @@ class EndpointSettings:
         if not isinstance(self.timeout, int | float) or isinstance(self.timeout, bool) or self.timeout <= 0:
             raise ParameterError.invalid(owner, "timeout", "a positive number of seconds", self.timeout)
         _set(self, "timeout", float(self.timeout))
-        _set(self, "cache_dir", _folder(self.cache_dir))
+        _set(self, "cache_dir", _folder(owner, "cache_dir", self.cache_dir))
         _positive_int(owner, "memory_cache_bytes", self.memory_cache_bytes, optional=False, minimum=0)
         _set(self, "max_memory", _memory(owner, self.max_memory))
 
     def replace(self, **changes: Any) -> EndpointSettings:
         """A copy with ``changes`` applied (validated again)."""
         return dataclasses.replace(self, **changes)
+
+
+def _check_url(owner: str, url: object) -> None:
+    if isinstance(url, str):
+        try:
+            parts = urlsplit(url.strip())
+            port = parts.port  # a port that is no number raises ValueError
+            valid = parts.scheme in ("http", "https") and bool(parts.hostname) and (port is None or port > 0)
+        except ValueError:
+            valid = False
+        if valid:
+            return
+        if "@" in url:  # never show credentials
+            url = url.split("://", 1)[0] + "://***@" + url.rsplit("@", 1)[1]
+    raise ParameterError.invalid(owner, "url", "an http(s) URL such as http://localhost:8000", url)

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from rumteb._util.lookup import unknown_name_error
+from rumteb.errors import ConfigError
 
 
 def _is_int(value: object) -> bool:
@@ -20,9 +21,7 @@ def _is_number(value: object) -> bool:
 
 def _check(ok: bool, name: str, expected: str, value: object) -> None:
     if not ok:
-        raise ValueError(
-            f"The {name!r} parameter of the training config must be {expected}. Got {value!r} instead."
-        )
+        raise ConfigError.invalid("the training config", name, expected, value)
 
 
 def _reject_unknown(data: Mapping[str, Any], cls: type, where: str) -> None:

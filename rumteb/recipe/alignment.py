@@ -28,6 +28,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from rumteb.errors import ParameterError
+
 if TYPE_CHECKING:
     from rumteb.models.encoder import Encoder
 
@@ -95,7 +97,7 @@ def alignment_scores(ru: np.ndarray, en: np.ndarray, *, seed: int = 0) -> Alignm
         1.0
     """
     if ru.ndim != 2 or ru.shape != en.shape or len(ru) < 2:
-        raise ValueError(
+        raise ParameterError(
             "The 'ru' and 'en' parameters of alignment_scores must be equal-shaped (n, d) arrays with n >= 2. "
             f"Got {ru.shape} and {en.shape} instead."
         )
@@ -154,14 +156,14 @@ def read_pairs(
     elif len(files) == 2:
         ru_rows, en_rows = _read_jsonl(files[0]), _read_jsonl(files[1])
         if len(ru_rows) != len(en_rows):
-            raise ValueError(
+            raise ParameterError(
                 "The 'paths' parameter of read_pairs must name two row-aligned files of equal length. "
                 f"Got {len(ru_rows)} and {len(en_rows)} rows instead."
             )
         ru = [t for f in fields for t in _column(ru_rows, f, files[0])]
         en = [t for f in fields for t in _column(en_rows, f, files[1])]
     else:
-        raise ValueError(
+        raise ParameterError(
             f"The 'paths' parameter of read_pairs must hold one or two files. Got {len(files)} instead."
         )
     seen_ru: set[str] = set()
@@ -207,7 +209,7 @@ def align(
     from rumteb.models.encoder import Encoder
 
     if len(ru) != len(en):
-        raise ValueError(
+        raise ParameterError(
             f"The 'ru' and 'en' parameters of align must have equal lengths. Got {len(ru)} and {len(en)} instead."
         )
     owned = not isinstance(model, Encoder)

@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from rumteb._util.lookup import unknown_name_error
+from rumteb.errors import ConfigError
+from rumteb.models.settings import Precision
 from rumteb.recipe._schema import _check, _is_int, _is_number, _reject_unknown
 from rumteb.recipe.contamination import ExcludeConfig
 from rumteb.recipe.source_config import DatasetConfig, dataset_from_dict
@@ -33,7 +35,8 @@ __all__ = [
 ]
 
 POOLING = ("cls", "mean", "max", "lasttoken")
-PRECISION = ("fp32", "bf16", "fp16")
+#: training precisions: the evaluation ones but auto (a training run names its own) and int8 (inference only)
+PRECISION = tuple(precision.value for precision in (Precision.FP32, Precision.BF16, Precision.FP16))
 SAMPLERS = ("proportional", "round_robin")
 DEFAULT_PROMPTS: Mapping[str, str] = {
     "search_query": "search_query: ",
@@ -179,7 +182,7 @@ def config_from_dict(data: Mapping[str, Any]) -> TrainConfig:
     fields = dict(data)
     for required in ("base_model", "output_dir", "datasets"):
         if required not in fields:
-            raise ValueError(f"The training config must set {required!r}.")
+            raise ConfigError(f"The training config must set {required!r}.")
     datasets = fields["datasets"]
     _check(isinstance(datasets, Sequence) and not isinstance(datasets, str), "datasets", "a list", datasets)
     fields["datasets"] = tuple(dataset_from_dict(d) for d in datasets)
@@ -203,7 +206,7 @@ def _eval_from_dict(data: Any) -> EvalConfig:
     fields = dict(data)
     for required in ("tasks", "every_steps"):
         if required not in fields:
-            raise ValueError(
+            raise ConfigError(
                 f"The training config's 'eval' must set {required!r}, e.g. eval: {{tasks: [TERRa], every_steps: 500}}."
             )
     tasks = fields["tasks"]
@@ -225,22 +228,18 @@ def load_config(path: str | Path, overrides: Sequence[str] = ()) -> TrainConfig:
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
     except yaml.YAMLError as err:
-        raise ValueError(f"The training config {str(path)!r} is not valid YAML: {err}") from err
+        raise ConfigError(f"The training config {str(path)!r} is not valid YAML: {err}") from err
     if not isinstance(data, Mapping):
-        raise ValueError(
-            f"The 'path' parameter of load_config must be a YAML mapping. Got {str(path)!r} instead."
-        )
+        raise ConfigError.invalid("load_config", "path", "a YAML mapping", str(path))
     data = dict(data)
     for item in overrides:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise ValueError(
-                f"The 'overrides' parameter of load_config must hold KEY=VALUE. Got {item!r} instead."
-            )
+            raise ConfigError.invalid("load_config", "overrides", "KEY=VALUE strings", item)
         try:
             data[key.strip()] = yaml.safe_load(value)
         except yaml.YAMLError as err:
-            raise ValueError(f"The override {item!r} does not hold a valid YAML value: {err}") from err
+            raise ConfigError(f"The override {item!r} does not hold a valid YAML value: {err}") from err
     return config_from_dict(data)
 
 

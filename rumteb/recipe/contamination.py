@@ -24,6 +24,8 @@ from typing import Any
 
 import numpy as np
 
+from rumteb.errors import ConfigError, MissingExtraError, ParameterError
+
 __all__ = ["ContaminationReport", "ExcludeConfig", "Overlap", "find_contamination", "normalise", "task_texts"]
 
 SHINGLE = 5
@@ -62,7 +64,7 @@ class ExcludeConfig:
         """``false``/``null`` -> None, ``true`` -> the defaults, a mapping -> its keys (unknown keys refused).
 
         Raises:
-            ValueError: Another value, or a bad threshold.
+            ConfigError: Another value, or a bad threshold.
             LookupError: An unknown key (with the closest names).
         """
         if value is None or value is False:
@@ -70,10 +72,10 @@ class ExcludeConfig:
         if value is True:
             return cls()
         if not isinstance(value, Mapping):
-            raise ValueError(
-                "The 'exclude_contaminated' parameter of the training config must be true, false or a mapping "
-                f"{{benchmark: ruMTEB, data_dir: DIR, threshold: 0.8, near: true}}. Got {value!r} instead."
+            expected = (
+                "true, false or a mapping {benchmark: ruMTEB, data_dir: DIR, threshold: 0.8, near: true}"
             )
+            raise ConfigError.invalid("the training config", "exclude_contaminated", expected, value)
         from dataclasses import fields
 
         from rumteb._util.lookup import unknown_name_error
@@ -90,9 +92,8 @@ class ExcludeConfig:
             and not isinstance(config.threshold, bool)
             and 0 < config.threshold <= 1
         ):
-            raise ValueError(
-                f"The 'exclude_contaminated.threshold' parameter of the training config must be in (0, 1]. Got "
-                f"{config.threshold!r} instead."
+            raise ConfigError.invalid(
+                "the training config", "exclude_contaminated.threshold", "in (0, 1]", config.threshold
             )
         return config
 
@@ -222,7 +223,7 @@ class _NearIndex:
         try:
             from datasketch import MinHashLSH
         except ImportError as err:
-            raise ImportError(
+            raise MissingExtraError(
                 'Near-duplicate search needs datasketch, which is not installed. Install it with: pip install "rumteb[train]" '
                 "(or pass near=False / --exact-only)."
             ) from err
@@ -284,13 +285,9 @@ def find_contamination(
         1
     """
     if not (isinstance(threshold, float | int) and 0 < threshold <= 1):
-        raise ValueError(
-            f"The 'threshold' parameter of find_contamination must be in (0, 1]. Got {threshold!r} instead."
-        )
+        raise ParameterError.invalid("find_contamination", "threshold", "in (0, 1]", threshold)
     if not (isinstance(num_perm, int) and num_perm > 0):
-        raise ValueError(
-            f"The 'num_perm' parameter of find_contamination must be a positive int. Got {num_perm!r} instead."
-        )
+        raise ParameterError.invalid("find_contamination", "num_perm", "a positive int", num_perm)
     train = {
         name: sorted({normalise(t) for t in texts if isinstance(t, str) and t.strip()})
         for name, texts in sources.items()

@@ -11,6 +11,8 @@ from typing import Any
 
 from sentence_transformers.evaluation import SentenceEvaluator
 
+from rumteb.errors import ParameterError
+
 logger = logging.getLogger(__name__)
 
 
@@ -50,7 +52,7 @@ class RuMTEBEvaluator(SentenceEvaluator):
     ) -> None:
         super().__init__()
         if isinstance(tasks, str) or not tasks or not all(isinstance(t, str) for t in tasks):
-            raise ValueError(
+            raise ParameterError(
                 f"The 'tasks' parameter of RuMTEBEvaluator must be a non-empty list of task names. Got {tasks!r} "
                 "instead."
             )
@@ -62,7 +64,7 @@ class RuMTEBEvaluator(SentenceEvaluator):
         # int8 is left out: its score noise (~0.003) is the size of the differences checkpoints are chosen by
         allowed = [p for p in PRECISIONS if p != "int8"]
         if precision not in allowed:  # here, not at the first evaluation
-            raise ValueError(
+            raise ParameterError(
                 f"The 'precision' parameter of RuMTEBEvaluator must be one of {', '.join(allowed)}. Got "
                 f"{precision!r} instead."
             )

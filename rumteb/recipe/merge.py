@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 
+from rumteb.errors import ParameterError
+
 if TYPE_CHECKING:
     import torch
 
@@ -66,7 +68,7 @@ def slerp(a: torch.Tensor, b: torch.Tensor, t: float, dot_threshold: float = DOT
         tensor([0.7071, 0.7071])
     """
     if a.shape != b.shape:
-        raise ValueError(
+        raise ParameterError(
             f"The 'b' parameter of slerp must have the shape of 'a' {tuple(a.shape)}. Got {tuple(b.shape)} instead."
         )
     _check_t("t", "slerp", t)
@@ -210,7 +212,7 @@ def merge_models(
         _check_schedule(param, value)
     a_root, b_root, out = Path(a_dir), Path(b_dir), Path(out_dir)
     if out.exists() and any(out.iterdir()):
-        raise ValueError(
+        raise ParameterError(
             f"The 'out_dir' parameter of merge_models must be a new or empty folder. Got {str(out)!r} instead."
         )
     a_files = _weight_files(a_root, "a_dir")
@@ -241,7 +243,7 @@ def merge_models(
 
 def _check_t(param: str, owner: str, value: object) -> None:
     if isinstance(value, bool) or not isinstance(value, int | float) or not 0.0 <= float(value) <= 1.0:
-        raise ValueError(
+        raise ParameterError(
             f"The {param!r} parameter of {owner} must be a number in [0, 1]. Got {value!r} instead."
         )
 
@@ -254,7 +256,7 @@ def _check_schedule(param: str, value: Schedule | None) -> None:
         not isinstance(v, bool) and isinstance(v, int | float) and 0.0 <= v <= 1.0 for v in values
     )
     if not ok:
-        raise ValueError(
+        raise ParameterError(
             f"The {param!r} parameter of merge_models must be a number or a non-empty list of numbers in [0, 1]. "
             f"Got {value!r} instead."
         )
@@ -278,7 +280,7 @@ def _weight_files(root: Path, param: str) -> list[Path]:
     import json
 
     if not root.is_dir():
-        raise ValueError(
+        raise ParameterError(
             f"The {param!r} parameter of merge_models must be a model folder. Got {str(root)!r} instead."
         )
     folder = transformer_folder(root)
@@ -289,7 +291,7 @@ def _weight_files(root: Path, param: str) -> list[Path]:
     for name in ("model.safetensors", "pytorch_model.bin"):
         if (folder / name).is_file():
             return [folder / name]
-    raise ValueError(
+    raise ParameterError(
         f"The {param!r} parameter of merge_models must be a model folder with model.safetensors or "
         f"pytorch_model.bin. Got {str(root)!r} instead."
     )
@@ -328,7 +330,7 @@ def _check_same_tensors(a: Mapping[str, torch.Tensor], b: Mapping[str, torch.Ten
         shown = "; ".join(problems[:20]) + (
             f"; … and {len(problems) - 20} more" if len(problems) > 20 else ""
         )
-        raise ValueError(
+        raise ParameterError(
             "The 'b_dir' parameter of merge_models must be a model with A's tensor names and shapes. "
             f"Got {str(b_root)!r} instead, with {len(problems)} mismatches: {shown}."
         )

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rumteb._util.lookup import unknown_name_error
+from rumteb.errors import ConfigError
 from rumteb.recipe._schema import _check, _is_int, _reject_unknown
 
 ROLES = ("anchor", "positive", "negatives")
@@ -50,9 +51,7 @@ class DatasetConfig:
 
 def dataset_from_dict(data: Any) -> DatasetConfig:
     if not isinstance(data, Mapping):
-        raise ValueError(
-            f"The 'datasets' parameter of the training config must hold mappings. Got {data!r} instead."
-        )
+        raise ConfigError.invalid("the training config", "datasets", "a list of mappings", data)
     _reject_unknown(data, DatasetConfig, "a dataset")
     fields = dict(data)
     for required in ("name", "anchor", "positive"):
@@ -99,7 +98,7 @@ def _check_source(fields: Mapping[str, Any]) -> None:
     """Exactly one of ``path`` (a local file) and ``hub`` (with a pinned ``revision``)."""
     name = fields.get("name")
     if (fields.get("path") is None) == (fields.get("hub") is None):
-        raise ValueError(
+        raise ConfigError(
             f"The training source {name!r} must set exactly one of 'path' (a local file) and 'hub' (a Hub dataset "
             f"org/name with a 'revision'). Got path={fields.get('path')!r}, hub={fields.get('hub')!r} instead."
         )

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from rumteb._util.lookup import unknown_name_error
+from rumteb.errors import ConfigError
 from rumteb.recipe.config import DatasetConfig
 
 
@@ -36,10 +37,8 @@ def load_source(spec: DatasetConfig, seed: int, data_dir: str | os.PathLike[str]
     suffix = Path(spec.path).suffix.lower()
     builder = {".jsonl": "json", ".json": "json", ".parquet": "parquet"}.get(suffix)
     if builder is None:
-        raise ValueError(
-            f"The 'datasets.path' parameter of the training config must be a .jsonl, .json or .parquet file. "
-            f"Got {spec.path!r} instead."
-        )
+        expected = "a .jsonl, .json or .parquet file"
+        raise ConfigError.invalid("the training config", "datasets.path", expected, spec.path)
     return _rows(datasets.load_dataset(builder, data_files=spec.path, split="train"), spec, seed)
 
 

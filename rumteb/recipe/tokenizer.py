@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rumteb.errors import ParameterError
 from rumteb.recipe.merge import transformer_folder
 
 __all__ = ["ExtensionReport", "extend_tokenizer"]
@@ -104,24 +105,24 @@ def extend_tokenizer(
     if max_new_tokens is not None and (
         isinstance(max_new_tokens, bool) or not isinstance(max_new_tokens, int) or max_new_tokens < 0
     ):
-        raise ValueError(
+        raise ParameterError(
             "The 'max_new_tokens' parameter of extend_tokenizer must be a non-negative integer or None. "
             f"Got {max_new_tokens!r} instead."
         )
     base_root, out_root = Path(base), Path(out)
     if not base_root.is_dir():
-        raise ValueError(
+        raise ParameterError(
             f"The 'base' parameter of extend_tokenizer must be a model folder. Got {str(base_root)!r} instead."
         )
     if out_root.exists() and any(out_root.iterdir()):
-        raise ValueError(
+        raise ParameterError(
             "The 'out' parameter of extend_tokenizer must be a new or empty folder. "
             f"Got {str(out_root)!r} instead."
         )
     model_dir = transformer_folder(base_root)
     base_tok = AutoTokenizer.from_pretrained(str(model_dir))
     if not hasattr(base_tok, "backend_tokenizer"):
-        raise ValueError(
+        raise ParameterError(
             "The 'base' parameter of extend_tokenizer must be a model folder with a fast tokenizer "
             f"(tokenizer.json). Got {str(base_root)!r} instead."
         )
@@ -130,7 +131,7 @@ def extend_tokenizer(
     kind = base_json["model"]["type"]
     donor_kind = donor_json["model"]["type"]
     if kind not in ("BPE", "WordPiece") or donor_kind != kind:
-        raise ValueError(
+        raise ParameterError(
             f"The 'donor' parameter of extend_tokenizer must be a tokenizer of the base's type ({kind}; BPE and "
             f"WordPiece are supported). Got a {donor_kind} tokenizer {str(donor)!r} instead."
         )
@@ -214,7 +215,7 @@ def _donor_json(donor: Path) -> dict[str, Any]:
                 return dict(json.loads((folder / "tokenizer.json").read_text(encoding="utf-8")))
     if donor.is_file() and donor.suffix == ".json":
         return dict(json.loads(donor.read_text(encoding="utf-8")))
-    raise ValueError(
+    raise ParameterError(
         "The 'donor' parameter of extend_tokenizer must be a tokenizer folder with tokenizer.json. "
         f"Got {str(donor)!r} instead."
     )

@@ -36,6 +36,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rumteb.errors import MissingExtraError
+
 # the config schema lives in `rumteb.recipe.config`; its names stay importable from here
 from rumteb.recipe.config import DEFAULT_PROMPTS as DEFAULT_PROMPTS
 from rumteb.recipe.config import POOLING as POOLING
@@ -140,7 +142,7 @@ def train(config: TrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
         A `TrainResult` with the saved model's folder, the logged losses and the step count.
 
     Raises:
-        ImportError: without ``accelerate`` (``pip install rumteb[train]``).
+        MissingExtraError: without ``accelerate`` (``pip install rumteb[train]``).
 
     Example:
         >>> train(load_config("my.yaml")).model_dir  # doctest: +SKIP
@@ -149,8 +151,8 @@ def train(config: TrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
         import accelerate  # noqa: F401
         import yaml
     except ImportError as error:
-        raise ImportError(
-            f"Training needs the 'train' extra: pip install 'rumteb[train]' ({error})."
+        raise MissingExtraError(
+            f"Training needs the 'train' extra: pip install \"rumteb[train]\" ({error})."
         ) from error
     import datasets
     import torch

@@ -36,6 +36,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
+from rumteb.errors import ParameterError
 from rumteb.reporting._scorers import _NO_OUTPUTS, _Scorer, _scorer, _Unsupported
 from rumteb.reporting.predictions import CompareError, _read_file, read_prediction_folder
 
@@ -150,14 +151,10 @@ def compare_predictions(
         ('TERRa', 'max_ap', 0.0213, (-0.0105, 0.0537))
     """
     if isinstance(n_boot, bool) or not isinstance(n_boot, int) or n_boot < 1:
-        raise ValueError(
-            f"The 'n_boot' parameter of compare_predictions must be a positive int. Got {n_boot!r} instead."
-        )
+        raise ParameterError.invalid("compare_predictions", "n_boot", "a positive int", n_boot)
     if not 0 < confidence < 1:
-        raise ValueError(
-            "The 'confidence' parameter of compare_predictions must be a number between 0 and 1 (exclusive). "
-            f"Got {confidence!r} instead."
-        )
+        expected = "a number between 0 and 1 (exclusive)"
+        raise ParameterError.invalid("compare_predictions", "confidence", expected, confidence)
     model_a, files_a = read_prediction_folder(pred_a)
     model_b, files_b = read_prediction_folder(pred_b)
     names = _task_names(tasks, {*files_a, *files_b})

@@ -12,6 +12,7 @@ import json
 from dataclasses import asdict
 from typing import Any
 
+from rumteb.errors import ParameterError
 from rumteb.reporting.compare import Comparison, TaskComparison
 
 #: The output formats of `format_comparison`.
@@ -35,9 +36,7 @@ def format_comparison(comparison: Comparison, fmt: str = "md") -> str:
         A = local/model-a@8414d86bce, B = local/model-b@1b2c3d4e5f: B - A, x100, paired bootstrap 95% CI ...
     """
     if fmt not in FORMATS:
-        raise ValueError(
-            f"The 'fmt' parameter of format_comparison must be one of {FORMATS}. Got {fmt!r} instead."
-        )
+        raise ParameterError.invalid("format_comparison", "fmt", f"one of {FORMATS}", fmt)
     records = [_record(row) for row in comparison.tasks]
     if fmt == "json":
         header = {k: v for k, v in asdict(comparison).items() if k != "tasks"}

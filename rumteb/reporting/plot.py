@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from rumteb.errors import MissingExtraError, ParameterError
+
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
@@ -28,10 +30,6 @@ _LABELS = {
     "STS": "STS",
 }
 _INSTALL = 'rumteb plot needs matplotlib, which is not installed. Install it with: pip install "rumteb[plot]"'
-
-
-class MissingExtraError(ImportError):
-    """An optional dependency is missing; the message names the extra to install."""
 
 
 def plot_type_means(
@@ -64,7 +62,7 @@ def plot_type_means(
         MissingExtraError: matplotlib is not installed (an ImportError naming ``pip install "rumteb[plot]"``).
         ResultsError: A path holds no readable ruMTEB results.
         LookupError: Unknown benchmark.
-        ValueError: Bad ``size``, ``dpi`` or file suffix.
+        ParameterError: Bad ``size``, ``dpi`` or file suffix.
 
     Example:
         >>> plot_type_means("results", "type-means.png")
@@ -89,22 +87,15 @@ def _check_figure(out: str | os.PathLike[str], size: tuple[float, float], dpi: i
     except ImportError as err:
         raise MissingExtraError(_INSTALL) from err
     if len(size) != 2 or not all(isinstance(v, (int, float)) and 0 < v <= 100 for v in size):
-        raise ValueError(
-            f"The 'size' parameter of {owner} must be (width, height) in inches, each in (0, 100]. "
-            f"Got {size!r} instead."
-        )
+        raise ParameterError.invalid(owner, "size", "(width, height) in inches, each in (0, 100]", size)
     if isinstance(dpi, bool) or not isinstance(dpi, int) or not 10 <= dpi <= 1000:
-        raise ValueError(
-            f"The 'dpi' parameter of {owner} must be an int between 10 and 1000. Got {dpi!r} instead."
-        )
+        raise ParameterError.invalid(owner, "dpi", "an int between 10 and 1000", dpi)
     path = Path(out)
     suffix = path.suffix.lower().lstrip(".")
     supported = FigureCanvasAgg(Figure()).get_supported_filetypes()
     if suffix not in supported:
-        raise ValueError(
-            f"The 'out' parameter of {owner} must end with an image suffix "
-            f"({', '.join(sorted(supported))}). Got {str(path)!r} instead."
-        )
+        expected = f"a path ending with an image suffix ({', '.join(sorted(supported))})"
+        raise ParameterError.invalid(owner, "out", expected, str(path))
     return path
 
 
@@ -147,7 +138,9 @@ def plot_pareto(
     Raises:
         MissingExtraError: matplotlib is not installed.
         ResultsError: A path holds no readable ruMTEB results.
-        ValueError: Bad ``x``, ``size``, ``dpi`` or suffix; or no model has both values.
+        UnknownNameError: Bad ``x``.
+        ParameterError: Bad ``size``, ``dpi`` or suffix.
+        ResultsError: No model has both values.
 
     Example:
         >>> plot_pareto("results", "pareto.png", x="params")
@@ -174,7 +167,11 @@ def plot_pareto(
             points.append((model.model, float(value), 100 * mean))
     if not points:
         what = "a parameter count" if x == "params" else "a throughput measured by rumteb run"
-        raise ValueError(
+        from rumteb.reporting.result_file import (
+            ResultsError,  # not at the top: it loads mteb (rumteb plot --help)
+        )
+
+        raise ResultsError(
             f"No model under {', '.join(str(p) for p in _listed(paths))} has both a Mean(Task) on {benchmark} and {what}; nothing to plot. "
             + ("Run the models with rumteb run, or use --x params." if x == "throughput" else "")
         )

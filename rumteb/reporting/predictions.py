@@ -11,10 +11,12 @@ import json
 from pathlib import Path
 from typing import Any
 
+from rumteb.errors import RumtebError
+
 _SUFFIX = "_predictions.json"
 
 
-class CompareError(ValueError):
+class CompareError(RumtebError, ValueError):
     """A prediction folder or file that cannot be compared. The message names the path."""
 
 

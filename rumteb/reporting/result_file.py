@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rumteb.errors import RumtebError
 from rumteb.tasks import TASKS_BY_NAME
 
 logger = logging.getLogger(__name__)
@@ -44,8 +45,8 @@ _short = reprlib.Repr()
 _short.maxstring = _short.maxother = 60
 
 
-class ResultsError(ValueError):
-    """A results file or folder that cannot be read. The message names the file."""
+class ResultsError(RumtebError, ValueError):
+    """A results file or folder that cannot be read, or that holds nothing to use. The message names the path."""
 
 
 @dataclass(frozen=True)

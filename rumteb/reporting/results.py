@@ -16,6 +16,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from rumteb.errors import ParameterError
 from rumteb.reporting.result_file import (
     ResultsError,
     TaskScores,
@@ -87,9 +88,7 @@ def load_results(
         ['intfloat/multilingual-e5-small']
     """
     if errors not in _ERRORS:
-        raise ValueError(
-            f"The 'errors' parameter of load_results must be 'raise' or 'skip'. Got {errors!r} instead."
-        )
+        raise ParameterError.invalid("load_results", "errors", "'raise' or 'skip'", errors)
     found: dict[str, list[TaskScores]] = {}
     skipped: dict[str, dict[Path, str]] = {}
     for root in _as_paths(paths):

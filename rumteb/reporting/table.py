@@ -13,6 +13,7 @@ import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from rumteb.errors import ParameterError
 from rumteb.reporting.leaderboard import TABLE_COLUMNS
 
 #: The formats of `format_table`.
@@ -40,14 +41,10 @@ def format_table(rows: Sequence[Mapping[str, Any]], fmt: str = "md", *, notes: S
         m,56.44
     """
     if fmt not in FORMATS:
-        raise ValueError(
-            f"The 'fmt' parameter of format_table must be one of {FORMATS}. Got {fmt!r} instead."
-        )
+        raise ParameterError.invalid("format_table", "fmt", f"one of {FORMATS}", fmt)
     if notes and fmt in ("csv", "json"):
-        raise ValueError(
-            f"The 'notes' parameter of format_table must be empty for fmt={fmt!r} (write the notes to "
-            f"stderr). Got {len(notes)} notes instead."
-        )
+        expected = f"empty for fmt={fmt!r} (write the notes to stderr)"
+        raise ParameterError.invalid("format_table", "notes", expected, list(notes))
     columns = list(rows[0]) if rows else list(TABLE_COLUMNS)
     if fmt == "json":
         return json.dumps([dict(row) for row in rows], indent=2, ensure_ascii=False) + "\n"

@@ -15,8 +15,11 @@ from sentence_transformers import SentenceTransformer
 
 import rumteb
 from rumteb.cli import build_parser, main
+from rumteb.models import EncoderSettings
 from rumteb.models.loading._fingerprint import weights_fingerprint
 from rumteb.models.runtime._devices import parse_device
+
+CPU = EncoderSettings(device="cpu")
 
 
 @pytest.fixture
@@ -74,7 +77,7 @@ def test_run_on_the_benchmark_uses_its_splits(mirror: Path, tiny_model_path: Pat
     from rumteb.evaluation.resolve import load_model
 
     tasks = [t for t in rumteb.get_tasks(data_dir=mirror) if t.metadata.name == "RuSTSBenchmarkSTS"]
-    run_tasks(load_model(str(tiny_model_path), device="cpu"), tasks, output_folder=tmp_path / "o")
+    run_tasks(load_model(str(tiny_model_path), CPU), tasks, output_folder=tmp_path / "o")
     stored = json.loads(_result_files(tmp_path / "o")["RuSTSBenchmarkSTS"].read_text())
     assert set(stored["scores"]) == {"test"}
 
@@ -123,7 +126,7 @@ def test_auto_runs_rumteb_encoder_with_its_settings_and_cache(
     from rumteb.evaluation.resolve import load_model
     from rumteb.models import Encoder
 
-    assert isinstance(load_model(str(tiny_model_path), device="cpu"), Encoder)  # auto on a local ST folder
+    assert isinstance(load_model(str(tiny_model_path), CPU), Encoder)  # auto on a local ST folder
     base = ["run", "-m", str(tiny_model_path), "-t", "TERRa", "RuSTSBenchmarkSTS", "--data-dir", str(mirror)]
     base += ["--device", "cpu", "--precision", "fp32", "--max-tokens-per-batch", "64"]
     cache = tmp_path / "cache"
@@ -161,7 +164,7 @@ def test_encoder_settings_are_refused_for_sentence_transformers(
     err = capsys.readouterr().err
     assert "--precision, --cache-dir are settings of rumteb's encoder" in err and "--encoder rumteb" in err
     assert main([*argv, "--device", "cpu,cpu"]) == 1
-    assert "runs on one device" in capsys.readouterr().err
+    assert "The '--device' option must be one device for the sentence-transformers" in capsys.readouterr().err
     assert main(["run", "-m", str(tiny_model_path), "-t", "TERRa", "--max-tokens-per-batch", "0"]) == 1
     assert "'--max-tokens-per-batch' option must be a positive int. Got 0" in capsys.readouterr().err
 
@@ -175,8 +178,8 @@ def test_auto_falls_back_to_sentence_transformers_without_pooling(tiny_model_pat
     plain = tiny_model_path  # without its sentence-transformers files: a plain transformers folder
     for name in ("modules.json", "config_sentence_transformers.json"):
         (plain / name).unlink(missing_ok=True)
-    assert isinstance(load_model(str(plain), device="cpu"), SentenceTransformerEncoderWrapper)
-    assert isinstance(load_model(str(plain), device="cpu", pooling="cls"), Encoder)
+    assert isinstance(load_model(str(plain), CPU), SentenceTransformerEncoderWrapper)
+    assert isinstance(load_model(str(plain), CPU.replace(pooling="cls")), Encoder)
 
 
 def test_no_prompts_and_prompt_files(mirror: Path, tiny_model_path: Path, tmp_path: Path) -> None:
@@ -188,9 +191,9 @@ def test_no_prompts_and_prompt_files(mirror: Path, tiny_model_path: Path, tmp_pa
     )
     argv = ["run", "-m", str(tiny_model_path), "-t", "TERRa", "--data-dir", str(mirror), "--device", "cpu"]
     assert main([*argv, "--output-folder", str(tmp_path / "a"), "--prompts", str(prompts)]) == 0
-    model = load_model(str(tiny_model_path), device="cpu", prompts={"TERRa": "x: "})
+    model = load_model(str(tiny_model_path), CPU, prompts={"TERRa": "x: "})
     assert model.model_prompts == {"TERRa": "x: "}
-    assert load_model(str(tiny_model_path), device="cpu", no_prompts=True).model_prompts == {}
+    assert load_model(str(tiny_model_path), CPU, prompts={}).model_prompts == {}
     prompts.write_text('["not", "a", "dict"]')
     assert main([*argv, "--output-folder", str(tmp_path / "b"), "--prompts", str(prompts)]) == 1
 

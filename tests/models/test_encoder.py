@@ -53,7 +53,7 @@ def test_matches_sentence_transformers_tiny(tiny_model_path: Path, texts: list[s
 def test_matches_sentence_transformers_minilm(minilm_path: Path, texts: list[str]) -> None:
     encoder = Encoder(minilm_path, device="cpu", precision="fp32")
     assert encoder.normalize and encoder.spec.pooling == ("mean",) and encoder.max_length == 256
-    assert encoder._runtime.backbone.fused  # the default CPU path: oneDNN's fused fp32 linear
+    assert encoder._backend.backbone.fused  # the default CPU path: oneDNN's fused fp32 linear
     ours = encoder.encode_texts(texts)
     reference = _st(minilm_path).encode(texts, batch_size=32)
     assert _cosines(ours, reference).min() > 0.9999
@@ -169,7 +169,7 @@ def test_forward_matches_transformers(
 
     folder = tiny_hf_model(kind, tmp_path / kind, tiny_model_path)
     encoder = Encoder(folder, device="cpu", precision="fp32", pooling="cls", normalize=False)
-    assert type(encoder._runtime.backbone).__name__ == (
+    assert type(encoder._backend.backbone).__name__ == (
         "PaddedEncoder" if kind == "distilbert" else "PackedEncoder"
     )
     assert encoder.max_length == 128  # the tokenizer's limit, inside the position table
@@ -209,7 +209,7 @@ def test_varlen_attention_layout_on_cpu(
     encoder = Encoder(tiny_model_path, device="cpu", precision="fp32")
     grouped = encoder.encode_texts(texts[:50])
     encoder.store.memory.clear()
-    encoder._runtime.backbone.attention = "varlen"
+    encoder._backend.backbone.attention = "varlen"
     packed = encoder.encode_texts(texts[:50])
     assert calls and all(shape[0] == total for shape, total, _ in calls)
     np.testing.assert_allclose(packed, grouped, atol=1e-6)
@@ -247,7 +247,7 @@ def test_bf16_fused_linear_meets_few_row_counts(
     from rumteb.models.runtime import _backbone
 
     encoder = Encoder(minilm_path, device="cpu", precision="bf16", max_tokens_per_batch=2048)
-    assert encoder._runtime.backbone.fused  # x86 torch builds carry oneDNN
+    assert encoder._backend.backbone.fused  # x86 torch builds carry oneDNN
     rows: list[int] = []
     real_call = _backbone.Linear.__call__
 
@@ -256,14 +256,14 @@ def test_bf16_fused_linear_meets_few_row_counts(
         return real_call(self, x, residual)
 
     tokens = set()
-    real_forward = encoder._runtime.forward
+    real_forward = encoder._backend.forward
 
     def forward(ids: np.ndarray, lengths: np.ndarray, prompt_length: int | None) -> torch.Tensor:
         tokens.add(int(lengths.sum()))
         return real_forward(ids, lengths, prompt_length)
 
     monkeypatch.setattr(_backbone.Linear, "__call__", spy)
-    monkeypatch.setattr(encoder._runtime, "forward", forward)
+    monkeypatch.setattr(encoder._backend, "forward", forward)
     bucketed = []
     for size in range(1, 120, 7):
         bucketed.append(encoder.encode_texts(texts[size : 2 * size]))
@@ -288,7 +288,7 @@ def test_out_of_memory_halves_the_budget_and_retries(
 ) -> None:
     encoder = Encoder(tiny_model_path, device="cpu", precision="fp32", max_tokens_per_batch=4096)
     expected = Encoder(tiny_model_path, device="cpu", precision="fp32").encode_texts(texts)
-    runtime = encoder._runtime
+    runtime = encoder._backend
     real_forward = runtime.forward
     sizes = []
 

@@ -29,7 +29,7 @@ def test_cuda_auto_is_bf16_with_varlen_attention(minilm_path: Path, texts: list[
     encoder = Encoder(minilm_path, device="cuda")
     assert encoder.precision in ("bf16", "fp16")
     out = encoder.encode_texts(texts)
-    assert encoder._runtime.backbone.attention == "varlen"  # it did not fall back
+    assert encoder._backend.backbone.attention == "varlen"  # it did not fall back
     reference = SentenceTransformer(str(minilm_path), device="cpu").encode(texts)
     assert _cosines(out, reference).min() > 0.999
     np.testing.assert_allclose(np.linalg.norm(out, axis=1), 1.0, atol=1e-5)
@@ -45,7 +45,7 @@ def test_cuda_varlen_equals_grouped_sdpa(minilm_path: Path, texts: list[str]) ->
     encoder = Encoder(minilm_path, device="cuda", precision="bf16")
     varlen = encoder.encode_texts(texts)
     encoder.store.memory.clear()
-    encoder._runtime.backbone.attention = "grouped"
+    encoder._backend.backbone.attention = "grouped"
     grouped = encoder.encode_texts(texts)
     assert _cosines(varlen, grouped).min() > 0.999
 
@@ -62,7 +62,7 @@ def test_cuda_out_of_memory_backs_off(
     encoder = Encoder(tiny_model_path, device="cuda", precision="fp32", max_tokens_per_batch=8192)
     expected = encoder.encode_texts(texts)
     encoder.store.memory.clear()
-    runtime = encoder._runtime
+    runtime = encoder._backend
     real = runtime.forward
 
     def limited(ids: np.ndarray, lengths: np.ndarray, prompt_length: int | None) -> torch.Tensor:

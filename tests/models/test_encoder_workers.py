@@ -9,6 +9,7 @@ import pytest
 from _helpers import russian_sentences
 
 from rumteb.models import Encoder
+from rumteb.models.runtime import WorkerPool
 
 
 def test_two_workers_equal_one_device(tiny_model_path: Path, shared_data: Path) -> None:
@@ -17,14 +18,14 @@ def test_two_workers_equal_one_device(tiny_model_path: Path, shared_data: Path) 
         texts
     )
     with Encoder(tiny_model_path, device=["cpu", "cpu"], precision="fp32", max_tokens_per_batch=512) as multi:
-        assert multi._runtime is None and len(multi._pool.processes) == 2
+        assert isinstance(multi._backend, WorkerPool) and len(multi._backend.processes) == 2
         out = multi.encode_texts(texts)
         assert np.array_equal(out, single)  # fp32: bit-identical (bf16 on CPU depends on the thread count)
         # a second call reuses the workers; duplicates and the cache work as with one device
         again = multi.encode_texts([texts[5], "новый текст", texts[5]])
         assert np.array_equal(again[0], out[5]) and np.array_equal(again[2], out[5])
         assert multi.stats["encoded"] == len(set(texts)) + 1
-        processes = list(multi._pool.processes)
+        processes = list(multi._backend.processes)
     assert not any(p.is_alive() for p in processes)
 
 
@@ -48,6 +49,7 @@ def test_cuda_means_every_visible_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
 
     from rumteb.models.runtime._devices import parse_devices
 
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.setattr(torch.cuda, "device_count", lambda: 3)
     assert parse_devices("cuda") == ["cuda:0", "cuda:1", "cuda:2"]
     assert parse_devices("cuda:1") == ["cuda:1"]
@@ -56,5 +58,5 @@ def test_cuda_means_every_visible_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
     assert parse_devices("cuda") == ["cuda"]  # one GPU: no worker process
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
     assert parse_devices(None) == ["cpu"]
-    with pytest.raises(ValueError, match="must name at least one device"):
+    with pytest.raises(ValueError, match="must be at least one device"):
         parse_devices([])

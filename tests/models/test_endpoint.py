@@ -16,6 +16,7 @@ session's, and two for the kill-and-restart test); one pass of the three slices 
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import shutil
 import socket
@@ -68,8 +69,9 @@ def _free_port() -> int:
 
 
 @contextlib.contextmanager
-def _infinity(log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``(http://127.0.0.1:PORT, process)`` of an Infinity server serving MiniLM as ``minilm``; stopped on exit."""
+def _infinity(log: Path, url_prefix: str = "/v1") -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """``(http://127.0.0.1:PORT, process)`` of an Infinity server serving MiniLM as ``minilm``, its routes under
+    ``url_prefix`` (``""``: Infinity's default, ``/embeddings`` without ``/v1``); stopped on exit."""
     import httpx
 
     venv = _build_venv()
@@ -81,8 +83,7 @@ def _infinity(log: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
         str(_helpers.minilm_path()),
         "--served-model-name",
         SERVED,
-        "--url-prefix",
-        "/v1",
+        *(["--url-prefix", url_prefix] if url_prefix else []),
     ]
     command += ["--port", str(port), "--host", "127.0.0.1", "--engine", "torch", "--device", "cpu"]
     command += ["--no-bettertransformer"]
@@ -199,7 +200,8 @@ def test_metadata_names_the_served_model_and_host(server: str) -> None:
 
 def test_wrong_model_name_is_a_clear_error(server: str) -> None:
     with pytest.raises(
-        EndpointError, match=r"serves 'minilm' \(GET /v1/models\), not 'no-such-model'\. Pass"
+        EndpointError,
+        match=r"serves 'minilm' \(GET /v1/models\), not 'no-such-model': a wrong served name\. Pass",
     ):
         EndpointEncoder(server, "no-such-model")
 
@@ -244,6 +246,31 @@ def test_cli_run_with_endpoint_writes_results(
     assert "--precision is a setting of the local encoders" in capsys.readouterr().err
     assert main(["run", "-m", SERVED, "-t", "TERRa", "--max-concurrency", "2"]) == 1
     assert "--max-concurrency applies to a served model only" in capsys.readouterr().err
+
+
+def test_infinity_without_url_prefix_gives_the_same_scores(
+    server: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Infinity started without ``--url-prefix /v1`` (its default) serves ``/models`` and ``/embeddings``: the
+    routes are found there, and the run scores what it scores through the session's server with the prefix."""
+    mirror = tmp_path / "mirror"
+    _helpers.mirror_for_task(mirror, "TERRa", {"default": _helpers.TERRA_ROWS})
+    scores = {}
+    with _infinity(tmp_path / "server.log", url_prefix="") as (bare, _process):
+        with (
+            caplog.at_level("INFO", logger="rumteb.models.endpoint"),
+            EndpointEncoder(bare, SERVED) as encoder,
+        ):
+            assert encoder.embed_dim == 384
+        assert f"GET /models answered; sending embeddings to {bare}/embeddings" in caplog.text
+        for name, url in (("bare", bare), ("prefixed", server)):
+            out = tmp_path / name
+            argv = ["run", "--endpoint", url, "-m", SERVED, "-t", "TERRa", "--data-dir", str(mirror)]
+            assert main([*argv, "--output-folder", str(out)]) == 0, capsys.readouterr().err
+            (path,) = (out / "results").rglob("TERRa.json")
+            scores[name] = json.loads(path.read_text())["scores"]["dev"][0]["main_score"]
+    assert "Traceback" not in capsys.readouterr().err
+    assert scores["bare"] == pytest.approx(scores["prefixed"], abs=1e-6)
 
 
 # ------------------------------------------------------------------------------------------------------------
@@ -404,16 +431,18 @@ def test_retrieval_streams_the_corpus_and_equals_mteb_search(
 
     root = tmp_path / "data"
     _helpers.mirror_for_task(root, name, xquad_configs(shared_data, 40, candidates))
-    seen: list[int] = []
-    original = EndpointEncoder._encode_rows
+    from rumteb.models.search import StreamingSearch
 
-    def spy(self: EndpointEncoder, rows: object, kind: str, *args: object) -> np.ndarray:
+    seen: list[int] = []
+    original = StreamingSearch._encode_rows
+
+    def spy(self: StreamingSearch, rows: object, kind: str, *args: object) -> np.ndarray:
         if kind == "document":
             seen.append(len(rows))  # type: ignore[arg-type]
         return original(self, rows, kind, *args)
 
-    monkeypatch.setattr(EndpointEncoder, "corpus_chunk_rows", lambda self, device: 7)
-    monkeypatch.setattr(EndpointEncoder, "_encode_rows", spy)
+    monkeypatch.setattr(StreamingSearch, "corpus_chunk_rows", lambda self, device=None: 7)
+    monkeypatch.setattr(StreamingSearch, "_encode_rows", spy)
     task = rumteb.get_task(name, data_dir=root)
     with _helpers.one_thread(), EndpointEncoder(server, SERVED, prompts={"query": "вопрос: "}) as encoder:
         ours = mteb.evaluate(encoder, [task], cache=None, show_progress_bar=False)

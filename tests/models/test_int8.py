@@ -89,7 +89,7 @@ def test_int8_embedding_of_a_text_does_not_depend_on_its_batch(tiny_model_path: 
     np.testing.assert_array_equal(together, small.encode_texts(texts))  # a few texts per batch
     np.testing.assert_array_equal(together[:1], big.encode_texts(texts[:1]))  # alone
     # one scratch buffer for the whole model (a buffer per layer would hold ~2 GB for a base-size model)
-    linears = [part for layer in big._runtime.backbone.layers for part in layer if hasattr(part, "int8")]
+    linears = [part for layer in big._backend.backbone.layers for part in layer if hasattr(part, "int8")]
     assert len(linears) == 8 and len({id(linear._buffer) for linear in linears}) == 1
 
 

@@ -13,7 +13,8 @@ import pytest
 
 import rumteb
 import rumteb.models
-from rumteb.models import Encoder, get_model_meta
+from rumteb.errors import ParameterError
+from rumteb.models import Encoder, EncoderSettings, get_model_meta
 from rumteb.models._metas import ROSBERTA_REVISION
 
 
@@ -95,15 +96,16 @@ def test_rumteb_run_uses_the_registered_rosberta_with_rumteb_s_encoder(
 
     tiny_meta = _metas.rosberta_meta().model_copy(update={"embed_dim": 64})
     monkeypatch.setattr(_metas, "model_metas", lambda: [tiny_meta, baselines.navec_meta()])
-    model = load_model("ai-forever/ru-en-RoSBERTa", device="cpu", precision="fp32", cache_dir=tmp_path / "c")
+    cpu = EncoderSettings(device="cpu")
+    model = load_model("ai-forever/ru-en-RoSBERTa", cpu.replace(precision="fp32", cache_dir=tmp_path / "c"))
     assert isinstance(model, Encoder) and model.precision == "fp32"
     assert model.get_prompt(rumteb.get_task("TERRa").metadata, None) == "classification: "
     builtin = mteb.get_model_meta("ai-forever/ru-en-RoSBERTa")
     same = {"loader", "loader_kwargs", "embed_dim"}
     assert model.mteb_model_meta.model_dump(exclude=same) == builtin.model_dump(exclude=same)
-    assert load_model("ai-forever/ru-en-RoSBERTa", device="cpu", no_prompts=True).model_prompts == {}
-    with pytest.raises(ValueError, match="'--model-revision' option must be 89fb1651"):
-        load_model("ai-forever/ru-en-RoSBERTa", device="cpu", revision="main")
+    assert load_model("ai-forever/ru-en-RoSBERTa", cpu, prompts={}).model_prompts == {}
+    with pytest.raises(ParameterError, match="'revision' parameter of load_model must be 89fb1651"):
+        load_model("ai-forever/ru-en-RoSBERTa", cpu, revision="main")
 
     rows = [
         {"sentence1": f"Кот {i} спит.", "sentence2": f"Кот {i} дремлет.", "labels": i % 2} for i in range(12)

@@ -74,7 +74,7 @@ def test_ray_engine_equals_one_process(
     on_ray = Encoder(
         tiny_model_path, device=["cpu", "cpu"], precision="fp32", engine="ray", ray_address=ray_cluster
     )
-    assert on_ray._pool.actors == 2 and on_ray._pool.kind == "cpu"
+    assert on_ray._backend.actors == 2 and on_ray._backend.kind == "cpu"
     assert np.array_equal(
         on_ray.encode_texts(texts, prompt="запрос: "), single.encode_texts(texts, prompt="запрос: ")
     )
@@ -177,7 +177,9 @@ def test_run_command_joins_the_cluster_of_ray_address(
 
 
 def test_ray_address_needs_the_ray_engine(tiny_model_path: Path) -> None:
-    with pytest.raises(ValueError, match="'ray_address' parameter of Encoder applies to engine='ray' only"):
+    with pytest.raises(
+        ValueError, match="'ray_address' parameter of Encoder must be left out unless the engine is 'ray'"
+    ):
         Encoder(tiny_model_path, ray_address="auto")
     with pytest.raises(
         ValueError, match=r"'engine' parameter of Encoder must be one of local, ray\. Got 'dask'"

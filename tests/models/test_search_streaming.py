@@ -16,6 +16,7 @@ from _helpers.models import PlainEncoder, xquad_configs
 import rumteb
 from rumteb.models import Encoder
 from rumteb.models.runtime._memory import chunk_rows, parse_size
+from rumteb.models.search import StreamingSearch
 from rumteb.models.search import _topk as search
 
 
@@ -116,15 +117,15 @@ def test_chunked_search_on_real_data_equals_mteb(
     mirror_for_task(root, name, xquad_configs(shared_data, 40, candidates))
     encoder = Encoder(tiny_model_path, device="cpu", precision="fp32", prompts={"query": "вопрос: "})
     seen: list[int] = []
-    original = Encoder._encode_rows
+    original = StreamingSearch._encode_rows
 
-    def spy(self: Encoder, rows: Any, kind: str, *args: Any) -> np.ndarray:
+    def spy(self: StreamingSearch, rows: Any, kind: str, *args: Any) -> np.ndarray:
         if kind == "document":
             seen.append(len(rows))
         return original(self, rows, kind, *args)
 
-    monkeypatch.setattr(Encoder, "corpus_chunk_rows", lambda self, device: 7)
-    monkeypatch.setattr(Encoder, "_encode_rows", spy)
+    monkeypatch.setattr(StreamingSearch, "corpus_chunk_rows", lambda self, device=None: 7)
+    monkeypatch.setattr(StreamingSearch, "_encode_rows", spy)
     ours = mteb.evaluate(encoder, [rumteb.get_task(name, data_dir=root)], cache=None, show_progress_bar=False)
     assert max(seen) == 7 and sum(seen) == 120  # the whole corpus, in chunks
     theirs = mteb.evaluate(

@@ -71,6 +71,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory, shared_data: Path, _tiny_mode
     """Two tiny models run on the same tasks, each with its own prediction folder."""
     from rumteb.evaluation.loop import run_tasks
     from rumteb.evaluation.resolve import load_model
+    from rumteb.models import EncoderSettings
 
     root = tmp_path_factory.mktemp("compare")
     mirror = build_mini_rumteb(root / "mirror", MINI)
@@ -85,7 +86,7 @@ def runs(tmp_path_factory: pytest.TempPathFactory, shared_data: Path, _tiny_mode
         for tag, path in (("a", _tiny_model_session), ("b", model_b)):
             tasks = rumteb.get_tasks(["TERRa", *MINI], data_dir=mirror)
             outcomes = run_tasks(
-                load_model(str(path), device="cpu"),
+                load_model(str(path), EncoderSettings(device="cpu")),
                 tasks,
                 output_folder=root / f"results-{tag}",
                 prediction_folder=root / f"pred-{tag}",

@@ -97,7 +97,7 @@ def test_without_matplotlib_the_error_names_the_extra(
 
 def test_bad_arguments(published: Path, tmp_path: Path) -> None:
     with pytest.raises(
-        ValueError, match=r"The 'out' parameter of plot_type_means must end with an image suffix"
+        ValueError, match=r"The 'out' parameter of plot_type_means must be a path ending with an image suffix"
     ):
         plot.plot_type_means(published, tmp_path / "fig.txt")
     with pytest.raises(ValueError, match=r"The 'dpi' parameter of plot_type_means must be an int"):
@@ -119,8 +119,6 @@ def test_cli_help(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def _cli(argv: list[str]) -> int:
-    from rumteb.cli import build_parser
+    from rumteb.cli import main
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    return int(args.handler(args))
+    return main(argv)

@@ -226,10 +226,11 @@ def test_trust_remote_code_is_passed_only_when_asked(
     )  # offline: the tasks' data is checked before the model loads
 
     import rumteb.models.encoder as encoder_module
+    from rumteb.errors import RumtebError
 
     seen: dict[str, Any] = {}
 
-    class Stop(ValueError):
+    class Stop(RumtebError):  # a user error: main prints its one line
         pass
 
     def record(name: str) -> Any:
@@ -240,7 +241,7 @@ def test_trust_remote_code_is_passed_only_when_asked(
         return fake
 
     monkeypatch.setattr(sentence_transformers, "SentenceTransformer", record("sentence-transformers"))
-    monkeypatch.setattr(encoder_module, "Encoder", record("rumteb"))
+    monkeypatch.setattr(encoder_module.Encoder, "__init__", record("rumteb"))  # from_settings passes keywords
     flag = ["--trust-remote-code"] if given else []
     for encoder in ("sentence-transformers", "rumteb"):
         argv = ["run", "-m", str(tiny_model_path), "-t", "TERRa", "--encoder", encoder, *flag]
@@ -575,4 +576,4 @@ def test_embedding_cache_stays_in_its_folder(tiny_model_path: Path, tmp_path: Pa
 
 def test_load_model_refuses_an_id_that_climbs_out(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="must be an existing model folder"):
-        load_model("org/..", device="cpu")
+        load_model("org/..")

@@ -10,6 +10,7 @@ too: a run stopped by a server that went away resumes where it stopped. Retrieva
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import os
 from collections.abc import Mapping, Sequence
@@ -19,8 +20,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 from mteb.models.abs_encoder import AbsEncoder
 
-from rumteb.models._inputs import MtebEncodeMixin
-from rumteb.models.cache import EmbeddingStore, content_keys, namespace_id
+from rumteb.errors import ParameterError
+from rumteb.models._inputs import MtebEncodeMixin, encode_loader
+from rumteb.models.cache import CachedEmbedder, EmbeddingStore, IncompleteEmbeddings, namespace_id
 from rumteb.models.endpoint._client import (
     EmbeddingsClient,
     EndpointError,
@@ -29,7 +31,8 @@ from rumteb.models.endpoint._client import (
     plan_requests,
 )
 from rumteb.models.prompts import resolve_prompt, validate_prompts
-from rumteb.models.search import RetrievalMixin
+from rumteb.models.search import StreamingSearch
+from rumteb.models.settings import EndpointSettings
 
 if TYPE_CHECKING:
     from mteb.abstasks.task_metadata import TaskMetadata
@@ -43,7 +46,7 @@ logger = logging.getLogger(__name__)
 NO_REVISION = "no_revision_available"  # mteb's own name for an unknown revision
 
 
-class EndpointEncoder(RetrievalMixin, MtebEncodeMixin, AbsEncoder):
+class EndpointEncoder(MtebEncodeMixin, AbsEncoder):
     """mteb's ``EncoderProtocol`` over an OpenAI-compatible embeddings server.
 
     Args:
@@ -73,8 +76,11 @@ class EndpointEncoder(RetrievalMixin, MtebEncodeMixin, AbsEncoder):
             dimension (unless ``cache_dir`` knows it): a server that is down, wants a key or serves another name
             fails here, not in the first task, and the model metadata written with the results has its dimension.
 
+    ``url`` and the keywords that size, time and cache the requests are one `rumteb.models.EndpointSettings`,
+    checked on construction; `from_settings` takes that object instead.
+
     Raises:
-        ValueError: A bad parameter, or ``api_key_env`` names an unset variable.
+        ParameterError: A bad parameter (a ``ValueError``), or ``api_key_env`` names an unset variable.
         EndpointError: ``check`` and the server is down, refuses the key, or serves another model name.
 
     Example:
@@ -84,6 +90,37 @@ class EndpointEncoder(RetrievalMixin, MtebEncodeMixin, AbsEncoder):
     """
 
     mteb_model_meta: ModelMeta
+    settings: EndpointSettings  #: the server and the request sizes, checked and normalised
+
+    @classmethod
+    def from_settings(
+        cls,
+        model: str,
+        settings: EndpointSettings,
+        *,
+        model_revision: str | None = None,
+        prompts: Mapping[str, str] | None = None,
+        check: bool = True,
+    ) -> EndpointEncoder:
+        """The served model ``model`` with ``settings``: the same as passing each setting as a keyword.
+
+        Args:
+            model: The served model name sent as ``"model"``; the results are stored under it.
+            settings: The server (``url``) and how requests are sized, timed and cached, already checked.
+            model_revision: The revision of the served weights, for the results folder and the cache key.
+            prompts: Prompts in mteb's key format, prepended to the texts client-side.
+            check: Ask the server for its models and the embedding dimension now.
+
+        Example:
+            >>> from rumteb.models import EndpointSettings
+            >>> settings = EndpointSettings(url="http://localhost:8000", max_concurrency=8)
+            >>> encoder = EndpointEncoder.from_settings("intfloat/multilingual-e5-large", settings)
+        """
+        if not isinstance(settings, EndpointSettings):
+            raise ParameterError.invalid("EndpointEncoder", "settings", "an EndpointSettings", settings)
+        fields = {field.name: getattr(settings, field.name) for field in dataclasses.fields(settings)}
+        url = fields.pop("url")
+        return cls(url, model, model_revision=model_revision, prompts=prompts, check=check, **fields)
 
     def __init__(
         self,
@@ -103,50 +140,40 @@ class EndpointEncoder(RetrievalMixin, MtebEncodeMixin, AbsEncoder):
         max_memory: int | str | None = None,
         check: bool = True,
     ) -> None:
-        from rumteb.models.runtime import parse_size
-
-        for name, value in (
-            ("max_concurrency", max_concurrency),
-            ("max_tokens_per_request", max_tokens_per_request),
-            ("max_texts_per_request", max_texts_per_request),
-        ):
-            if not isinstance(value, int) or isinstance(value, bool) or value < 1:
-                raise ValueError(
-                    f"The {name!r} parameter of EndpointEncoder must be a positive int. Got {value!r} instead."
-                )
-        if not isinstance(retries, int) or retries < 0:
-            raise ValueError(
-                f"The 'retries' parameter of EndpointEncoder must be an int >= 0. Got {retries!r} instead."
-            )
-        if not (isinstance(timeout, int | float) and timeout > 0):
-            raise ValueError(
-                f"The 'timeout' parameter of EndpointEncoder must be positive. Got {timeout!r} instead."
-            )
+        # as given: the settings object checks and normalises every one, once
+        arguments: dict[str, Any] = {
+            "url": url,
+            "api_key_env": api_key_env,
+            "max_concurrency": max_concurrency,
+            "max_tokens_per_request": max_tokens_per_request,
+            "max_texts_per_request": max_texts_per_request,
+            "timeout": timeout,
+            "retries": retries,
+            "cache_dir": cache_dir,
+            "memory_cache_bytes": memory_cache_bytes,
+            "max_memory": max_memory,
+        }
+        self.settings = EndpointSettings(**arguments)
         if not isinstance(model, str) or not model.strip():
-            raise ValueError(
-                f"The 'model' parameter of EndpointEncoder must be the served model name. Got {model!r} instead."
-            )
+            raise ParameterError.invalid("EndpointEncoder", "model", "the served model name", model)
         base_url, self.display_url, host = _parse_url(url)
         api_key = None
         if api_key_env is not None:
             api_key = os.environ.get(api_key_env)
             if not api_key:
-                raise ValueError(
-                    f"The environment variable {api_key_env!r} (api_key_env) is not set or empty. Export the API "
-                    f"key in it, or drop --api-key-env for a server without authentication."
+                err = ParameterError(
+                    f"The 'api_key_env' parameter of EndpointEncoder names {api_key_env!r}, an environment variable "
+                    "that is not set or empty. Export the API key in it, or drop it for a server without "
+                    "authentication."
                 )
+                err.parameter, err.owner = "api_key_env", "EndpointEncoder"
+                raise err
         self.model = model
         self.model_revision = model_revision
         self.max_tokens_per_request = max_tokens_per_request
         self.max_texts_per_request = max_texts_per_request
         self.model_prompts = validate_prompts(prompts, "EndpointEncoder") if prompts else {}
-        self.embed_dim: int | None = None
-        self.max_memory = None if max_memory is None else parse_size(max_memory, "EndpointEncoder")
-        # retrieval (RetrievalMixin): vectors arrive on the CPU and are searched there
-        self.devices = ["cpu"]
-        self.engine = "local"
-        self._search = None
-        self._streaming = False
+        self.max_memory = self.settings.max_memory
         self._client = EmbeddingsClient(
             base_url,
             self.display_url,
@@ -163,22 +190,37 @@ class EndpointEncoder(RetrievalMixin, MtebEncodeMixin, AbsEncoder):
             "served_model": model,
             "revision": model_revision or NO_REVISION,
         }
-        self._settings = settings
         self.namespace = namespace_id(settings)
         self.store = EmbeddingStore(memory_cache_bytes)
-        self._cache_folder = None if cache_dir is None else Path(cache_dir).expanduser() / self.namespace
-        if self._cache_folder is not None:
-            if model_revision is None:
-                logger.warning(
-                    "cache_dir without model_revision: embeddings of %r are reused whatever weights the server "
-                    "runs; pass model_revision (--model-revision) to tie them to one version",
-                    model,
-                )
-            self._attach_cache_if_known()
+        folder = None if cache_dir is None else Path(cache_dir).expanduser() / self.namespace
+        if folder is not None and model_revision is None:
+            logger.warning(
+                "cache_dir without model_revision: embeddings of %r are reused whatever weights the server "
+                "runs; pass model_revision (--model-revision) to tie them to one version",
+                model,
+            )
         self.host = host
         self.mteb_model_meta = _build_meta(model, model_revision, host, bool(self.model_prompts))
+        # the dimension comes with the first answer, or from the cache folder's namespace.json
+        self._embedder = embedder = CachedEmbedder(
+            self._send,
+            self.namespace,
+            self.store,
+            folder=folder,
+            settings=settings,
+            on_dim=self._check_dim,
+            owner="EndpointEncoder",
+        )
+        # retrieval: the vectors arrive on the CPU and are searched there
+        self._search = StreamingSearch(
+            self,
+            encode_loader,
+            embed_dim=lambda: embedder.dim,
+            max_memory=self.max_memory,
+        )
         if check and self.embed_dim is None:
-            self._send(["dimension probe"], False)  # sets embed_dim
+            probe = self._send(["dimension probe"], [], None, False)
+            self._embedder.accept_dim(int(probe.shape[1]))
 
     # --------------------------------------------------------------------------------------------------------
 
@@ -187,23 +229,15 @@ class EndpointEncoder(RetrievalMixin, MtebEncodeMixin, AbsEncoder):
         return self._client.max_concurrency
 
     @property
+    def embed_dim(self) -> int | None:
+        """The embedding dimension: None until the server's first answer (or the cache folder) tells it."""
+        return self._embedder.dim
+
+    @property
     def stats(self) -> dict[str, int]:
         """Counts since construction: ``encoded`` (texts sent), ``memory_hits``, ``disk_hits``, ``requests``
         (HTTP requests, retries included) and ``retries``."""
         return {**self.store.stats, **self._client.stats}
-
-    def _attach_cache_if_known(self) -> None:
-        """Attach the disk cache once the dimension is known: from its ``namespace.json``, or the first answer."""
-        folder = self._cache_folder
-        if folder is None or self.store.disk is not None:
-            return
-        meta = folder / "namespace.json"
-        if self.embed_dim is None and meta.is_file():
-            import json
-
-            self.embed_dim = int(json.loads(meta.read_text(encoding="utf-8"))["dim"])
-        if self.embed_dim is not None:
-            self.store.attach_disk(folder, self._settings, self.embed_dim)
 
     def encode_texts(
         self,
@@ -215,81 +249,61 @@ class EndpointEncoder(RetrievalMixin, MtebEncodeMixin, AbsEncoder):
     ) -> np.ndarray:
         """Embeddings of ``texts`` (float32, one row per text, in input order), with ``prompt`` prepended.
 
-        ``remember=False`` keeps new embeddings out of the in-run memory (they still go to ``cache_dir``): streamed
-        corpus chunks are seen once.
+        Each distinct (prompt, text) is sent once per run, and with ``cache_dir`` never again; ``remember=False``
+        keeps new embeddings out of the in-run memory (they still go to ``cache_dir``): streamed corpus chunks are
+        seen once. What a failing call did get back is kept before the error is raised.
 
         Example:
             >>> encoder.encode_texts(["мама мыла раму"], prompt="query: ").dtype
             dtype('float32')
         """
-        if isinstance(texts, str) or not all(isinstance(t, str) for t in texts):
-            raise TypeError(
-                "The 'texts' parameter of EndpointEncoder.encode_texts must be a list of strings."
-            )
-        prompt = prompt or None
-        keys = content_keys(self.namespace, prompt, texts)
-        first: dict[bytes, int] = {}
-        for i, key in enumerate(keys):
-            first.setdefault(key, i)
-        unique = list(first)
-        cached = self.store.get(unique, remember=remember)
-        todo = [j for j, vector in enumerate(cached) if vector is None]
-        fresh = None
-        if todo:
-            inputs = [(prompt or "") + texts[first[unique[j]]] for j in todo]
-            try:
-                fresh = self._send(inputs, show_progress_bar)
-            except PartialEmbeddings as stopped:
-                self._keep_partial([unique[j] for j in todo], stopped, remember)
-                raise stopped.cause from None
-            self.store.put([unique[j] for j in todo], fresh, remember=remember)
-        if not keys:
-            return np.zeros((0, self.embed_dim or 0), dtype=np.float32)
-        assert self.embed_dim is not None  # set by the first answer or read from the cache
-        vectors = np.zeros((len(unique), self.embed_dim), dtype=np.float32)
-        for j, vector in enumerate(cached):
-            if vector is not None:
-                vectors[j] = vector
-        if fresh is not None:
-            vectors[todo] = fresh
-        row = {key: j for j, key in enumerate(unique)}
-        return vectors[[row[k] for k in keys]]
+        return self._embedder.embed(
+            texts, prompt=prompt, show_progress_bar=show_progress_bar, remember=remember
+        )
 
-    def _send(self, inputs: list[str], show_progress_bar: bool) -> np.ndarray:
+    def _send(
+        self, inputs: list[str], keys: list[bytes], prompt: str | None, show_progress_bar: bool
+    ) -> np.ndarray:
+        """The server's embeddings of ``inputs`` (a `rumteb.models.cache.EmbedFunction`; the prompt is already in
+        the inputs, and the requests keep their order, so ``keys`` and ``prompt`` are not needed)."""
         from tqdm.auto import tqdm
 
         plan = plan_requests(inputs, self.max_tokens_per_request, self.max_texts_per_request)
         bar = tqdm(
             total=len(inputs), desc="Encoding", unit=" texts", disable=not show_progress_bar, leave=False
         )
-        with bar:
-            vectors = self._client.embed(inputs, plan, bar.update)
-        self._check_dim(int(vectors.shape[1]))
-        return vectors
+        try:
+            with bar:
+                return self._client.embed(inputs, plan, bar.update)
+        except PartialEmbeddings as stopped:
+            parts = stopped.done
+            if len({vectors.shape[1] for vectors in parts.values()}) != 1:  # none came back, or mixed sizes
+                raise stopped.cause from None
+            rows = [i for done in parts for i in done]
+            raise IncompleteEmbeddings(rows, np.concatenate(list(parts.values())), stopped.cause) from None
 
-    def _keep_partial(self, keys: list[bytes], stopped: PartialEmbeddings, remember: bool) -> None:
-        """Store what a failed call got back (in memory and ``cache_dir``), so that a retry in this process or the
-        next run does not send it again."""
-        if not stopped.done or len({v.shape[1] for v in stopped.done.values()}) > 1:
-            return
-        rows = [i for done in stopped.done for i in done]
-        vectors = np.concatenate(list(stopped.done.values()))
-        self._check_dim(int(vectors.shape[1]))
-        self.store.put([keys[i] for i in rows], vectors, remember=remember)
-        where = f" (kept in {self._cache_folder})" if self.store.disk is not None else ""
-        logger.warning("%d of %d texts were embedded before the call failed%s", len(rows), len(keys), where)
-
-    def _check_dim(self, dim: int) -> None:
-        if self.embed_dim is not None and dim != self.embed_dim:
+    def _check_dim(self, dim: int, known: int | None) -> None:
+        """Refuse a dimension that changed (other weights behind the name); put the first in the metadata."""
+        if known is not None and dim != known:
             raise EndpointError(
                 f"{self._client.endpoint} returned {dim}-dimensional embeddings for model {self.model!r}, earlier "
-                f"{self.embed_dim} (this run or the cache). The model behind the name changed: pass another "
-                "--model-revision (or cache folder) for the new weights."
+                f"{known} (this run or the cache). The model behind the name changed: pass another "
+                "model_revision (--model-revision), or another cache folder, for the new weights."
             )
-        if self.embed_dim is None:
-            self.embed_dim = dim
+        if known is None:
             self.mteb_model_meta = self.mteb_model_meta.model_copy(update={"embed_dim": dim})
-            self._attach_cache_if_known()
+
+    def index(self, corpus: Any, **kwargs: Any) -> None:
+        """mteb's ``SearchProtocol.index``: keeps the corpus for `search`, which streams it through in chunks."""
+        self._search.index(corpus, **kwargs)
+
+    def search(self, queries: Any, **kwargs: Any) -> dict[str, dict[str, float]]:
+        """mteb's ``SearchProtocol.search``: top-k documents per query (`rumteb.models.search.StreamingSearch`)."""
+        return self._search.search(queries, **kwargs)
+
+    def corpus_chunk_rows(self, device: str | None = None) -> int:
+        """Documents per streamed corpus chunk, from ``max_memory`` (or the default budget)."""
+        return self._search.corpus_chunk_rows(device)
 
     def get_prompt(self, task_metadata: TaskMetadata, prompt_type: PromptType | None) -> str | None:
         """The prompt text for a task and prompt type, in mteb's priority."""

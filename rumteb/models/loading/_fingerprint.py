@@ -9,6 +9,8 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
+from rumteb.models.loading._folder_checks import ModelFolderError
+
 WEIGHT_SUFFIXES = (".safetensors", ".bin", ".pt", ".pth", ".ckpt", ".h5", ".msgpack")
 _SKIP_SUFFIXES = (".md", ".png", ".jpg", ".onnx", ".xml")
 
@@ -17,11 +19,11 @@ def weight_files(folder: Path) -> list[Path]:
     """The weight files of a model folder, sorted.
 
     Raises:
-        ValueError: There are none.
+        ModelFolderError: There are none.
     """
     files = sorted(p for p in folder.rglob("*") if p.is_file() and p.suffix in WEIGHT_SUFFIXES)
     if not files:
-        raise ValueError(
+        raise ModelFolderError(
             f"The model folder {str(folder)!r} has no weight files (model.safetensors, or any *.safetensors or "
             "*.bin): not a saved model, or its weights were deleted. Re-download or re-save the model."
         )

@@ -14,12 +14,20 @@ import json
 from pathlib import Path
 from typing import Any
 
+from rumteb.errors import RumtebError
+
 # the pooling modes of sentence-transformers (a Pooling config must name them; so must the encoder's argument)
 POOLING_MODES = ("cls", "mean", "max", "mean_sqrt_len_tokens", "weightedmean", "lasttoken")
 _PICKLE_SUFFIXES = (".bin", ".pt", ".pth", ".ckpt", ".pkl", ".pickle")
 
 
-class PickleWeightsError(ValueError):
+class ModelFolderError(RumtebError, ValueError):
+    """A model folder that cannot be loaded: a damaged file (truncated or corrupt weights or JSON, no loadable
+    tokenizer, a config that does not match the weights) or pickle-only weights. The message names the file and the
+    fix."""
+
+
+class PickleWeightsError(ModelFolderError):
     """A model's weights exist only as pickle files (``torch.load``), which can run code when loaded."""
 
 
@@ -80,11 +88,6 @@ _MATCHED_TYPES = (
     "xlm-roberta-xl",
 )
 _CHECKED: set[tuple[Any, ...]] = set()
-
-
-class ModelFolderError(ValueError):
-    """A model folder with a damaged file: truncated or corrupt weights or JSON, no loadable tokenizer, or a config
-    that does not match the weights. The message names the file and the fix."""
 
 
 class _Damaged(Exception):

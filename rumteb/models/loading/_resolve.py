@@ -7,8 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rumteb.errors import MissingFileError, ParameterError
 from rumteb.models.loading._folder_checks import (
     POOLING_MODES,
+    ModelFolderError,
     PickleWeightsError,
     check_model_folder,
     check_weights_format,
@@ -82,21 +84,21 @@ def resolve(
     ``allow_pickle``: for a Hub model, they are then downloaded as a fallback.
 
     Raises:
-        FileNotFoundError: A path that does not exist.
+        MissingFileError: A path that does not exist (a FileNotFoundError).
         PickleWeightsError: Pickle-only weights without ``allow_pickle``.
-        ModelFolderError: A damaged file in a local folder (see `check_model_folder`).
-        ValueError: Unsupported sentence-transformers modules.
+        ModelFolderError: A damaged file in a local folder (see `check_model_folder`), a file instead of a
+            folder, or sentence-transformers modules rumteb's encoder does not run.
     """
     text = str(name_or_path)
     path = Path(text).expanduser()
     if path.exists():
         if not path.is_dir():
-            raise ValueError(f"The model path {text!r} is a file; pass the model's folder.")
+            raise ModelFolderError(f"The model path {text!r} is a file; pass the model's folder.")
         root, name, is_local = path.resolve(), f"local/{path.resolve().name}", True
         check_weights_format(root, allow_pickle, text)
         check_model_folder(root, text, trust_remote_code)
     elif isinstance(name_or_path, Path) or text.startswith((".", "/", "~")) or text.count("/") > 1:
-        raise FileNotFoundError(
+        raise MissingFileError(
             f"The model folder {text!r} does not exist. Pass an existing folder or a Hub id."
         )
     else:
@@ -156,7 +158,7 @@ def _read_sentence_transformers(model: ResolvedModel) -> None:
                 ".", 1
             )
             if activation[-1] not in _ACTIVATIONS:
-                raise ValueError(f"Unsupported Dense activation {activation[-1]!r} in {folder}.")
+                raise ModelFolderError(f"Unsupported Dense activation {activation[-1]!r} in {folder}.")
             dense.append(
                 DenseSpec(
                     path=str(folder),
@@ -167,7 +169,7 @@ def _read_sentence_transformers(model: ResolvedModel) -> None:
         elif kind == "Normalize":
             model.normalize = True
         else:
-            raise ValueError(
+            raise ModelFolderError(
                 f"The sentence-transformers module {module['type']!r} of {model.name} is not supported by rumteb's "
                 "encoder (Transformer, Pooling, Dense and Normalize are). Use the sentence-transformers encoder."
             )
@@ -194,14 +196,12 @@ def check_pooling(pooling: str | tuple[str, ...] | list[str]) -> tuple[str, ...]
     """Normalise a pooling argument to a tuple of modes.
 
     Raises:
-        ValueError: An unknown mode.
+        ParameterError: An unknown mode.
     """
     modes = (pooling,) if isinstance(pooling, str) else tuple(pooling)
     if not modes or any(m not in POOLING_MODES for m in modes):
-        raise ValueError(
-            f"The 'pooling' parameter of Encoder must be one of {', '.join(POOLING_MODES)} (or a tuple of them). "
-            f"Got {pooling!r} instead."
-        )
+        expected = f"one of {', '.join(POOLING_MODES)} (or a tuple of them)"
+        raise ParameterError.invalid("Encoder", "pooling", expected, pooling)
     return modes
 
 
@@ -224,5 +224,5 @@ def model_max_length(config: Any, tokenizer: Any, st_max_seq_length: int | None)
     if isinstance(positions, int) and positions > 0:
         candidates.append(positions - position_offset(config))
     if not candidates:
-        raise ValueError("Cannot tell the model's maximum input length; pass max_length=.")
+        raise ModelFolderError("Cannot tell the model's maximum input length; pass max_length=.")
     return min(candidates)

@@ -1,6 +1,6 @@
 """Where the model runs: the packed BERT-family backbone and its int8 kernels, token-budget batching, one device
-in this process (`Runtime`), one worker process per device (`WorkerPool`) or a Ray cluster (`RayPool`), device
-names and memory budgets.
+in this process (`Runtime`), one worker process per device (`WorkerPool`) or a Ray cluster (`RayPool`), all three
+behind one interface (`Backend`, picked by `make_backend`), device names and memory budgets.
 
 Lazy: importing the package loads neither torch nor ray; each name loads its module on first use.
 """
@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 from rumteb._util.lazy import lazy_getattr
 
 if TYPE_CHECKING:
-    from rumteb.models.runtime._batching import Tokenized, plan_batches, tokenize
+    from rumteb.models.runtime._backend import Backend, make_backend
+    from rumteb.models.runtime._batching import Batch, Progress, Tokenized, plan_batches, tokenize
     from rumteb.models.runtime._devices import normalize_device, parse_device, parse_devices
     from rumteb.models.runtime._local import DTYPES, Runtime, cpu_has_bf16_matrix_units, resolve_precision
     from rumteb.models.runtime._memory import (
@@ -25,6 +26,10 @@ if TYPE_CHECKING:
     from rumteb.models.runtime._workers import WorkerPool
 
 _EXPORTS = {
+    "Backend": "_backend",
+    "make_backend": "_backend",
+    "Batch": "_batching",
+    "Progress": "_batching",
     "Tokenized": "_batching",
     "plan_batches": "_batching",
     "tokenize": "_batching",
@@ -45,6 +50,9 @@ _EXPORTS = {
 }
 __all__ = [
     "DTYPES",
+    "Backend",
+    "Batch",
+    "Progress",
     "RayPool",
     "Runtime",
     "Tokenized",
@@ -53,6 +61,7 @@ __all__ = [
     "cpu_has_bf16_matrix_units",
     "default_budget",
     "import_ray",
+    "make_backend",
     "normalize_device",
     "parse_device",
     "parse_devices",

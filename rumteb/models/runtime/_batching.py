@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+#: one planned batch: the flat token ids of its rows and each row's length
+Batch = tuple[np.ndarray, np.ndarray]
+#: told the number of texts each finished batch held (a progress bar's ``update``)
+Progress = Callable[[int], object]
 
 
 @dataclass(frozen=True)
@@ -22,7 +27,7 @@ class Tokenized:
     def lengths(self) -> np.ndarray:
         return np.diff(self.offsets)
 
-    def gather(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def gather(self, rows: np.ndarray) -> Batch:
         """Flat ids and lengths of ``rows``, in that order."""
         starts, ends = self.offsets[rows], self.offsets[rows + 1]
         if len(rows) == 0:

@@ -8,7 +8,6 @@ error the token budget is halved and the batch is split and retried.
 from __future__ import annotations
 
 import logging
-from typing import Any
 
 import numpy as np
 import torch
@@ -16,6 +15,7 @@ import torch.nn.functional as F
 
 from rumteb.models.loading import ModelSpec
 from rumteb.models.runtime._backbone import Dense, Layout, PackedEncoder, PaddedEncoder, pool, to_device
+from rumteb.models.runtime._batching import Batch, Progress
 
 logger = logging.getLogger(__name__)
 
@@ -74,6 +74,7 @@ class Runtime:
             logger.info("%s runs on padded batches (no packed implementation)", type(hf_model).__name__)
             self.backbone = PaddedEncoder(hf_model)
         self.dense = [Dense(d, self.device) for d in spec.dense]
+        self.closed = False
 
     @torch.inference_mode()
     def forward(self, ids: np.ndarray, lengths: np.ndarray, prompt_length: int | None) -> torch.Tensor:
@@ -128,10 +129,12 @@ class Runtime:
         return torch.cat([first, second])
 
     def encode_many(
-        self, batches: list[tuple[np.ndarray, np.ndarray]], prompt_length: int | None, progress: Any = None
+        self, batches: list[Batch], prompt_length: int | None, progress: Progress
     ) -> list[np.ndarray]:
-        """Several batches. On CUDA each result is copied into pinned host memory without waiting, so the host keeps
-        queueing work; one synchronisation at the end."""
+        """Several batches (`rumteb.models.runtime.Backend`). On CUDA each result is copied into pinned host memory
+        without waiting, so the host keeps queueing work; one synchronisation at the end."""
+        if self.closed:
+            raise RuntimeError("This encoder was closed: its model is released. Create a new one to encode.")
         outs = []
         for ids, lengths in batches:
             vectors = self.encode(ids, lengths, prompt_length)
@@ -140,8 +143,17 @@ class Runtime:
                 outs.append(host.copy_(vectors, non_blocking=True))
             else:
                 outs.append(vectors)
-            if progress is not None:
-                progress.update(int(lengths.size))  # texts
+            progress(int(lengths.size))  # texts
         if self.device.type == "cuda":
             torch.cuda.synchronize(self.device)
         return [o.numpy() for o in outs]
+
+    def close(self) -> None:
+        """Release the model's weights (on CUDA, their device memory too); the runtime cannot encode afterwards."""
+        if self.closed:
+            return
+        self.closed = True
+        del self.backbone
+        self.dense = []
+        if self.device.type == "cuda":
+            torch.cuda.empty_cache()

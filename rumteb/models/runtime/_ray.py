@@ -10,13 +10,15 @@ a running one.
 from __future__ import annotations
 
 import logging
-import os
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
+from rumteb.errors import ClusterError, MissingExtraError
 from rumteb.models.loading import ModelSpec
+from rumteb.models.runtime._batching import Batch, Progress
+from rumteb.models.runtime._cluster import connect_ray
 
 logger = logging.getLogger(__name__)
 
@@ -25,13 +27,13 @@ def import_ray() -> Any:
     """``ray`` with Ray Data.
 
     Raises:
-        ImportError: Ray is not installed, naming the extra to install.
+        MissingExtraError: Ray is not installed, naming the extra to install.
     """
     try:
         import ray
         import ray.data
     except ImportError as err:
-        raise ImportError(
+        raise MissingExtraError(
             f'The Ray engine needs Ray Data: pip install "rumteb[ray]" (or "ray[data]"). ({err})'
         ) from err
     return ray
@@ -83,6 +85,8 @@ class RayPool:
             ``RAY_ADDRESS``, else a new local cluster.
     """
 
+    closed = False  # set by close()
+
     def __init__(
         self,
         spec: ModelSpec,
@@ -94,10 +98,7 @@ class RayPool:
         ray = import_ray()
         self.ray = ray
         if not ray.is_initialized():
-            address = address or os.environ.get("RAY_ADDRESS") or None
-            ray.init(
-                address=address, include_dashboard=False, log_to_driver=False, logging_level=logging.WARNING
-            )
+            connect_ray(ray, address)  # an address where nothing answers fails in seconds, naming the fix
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         context.execution_options.preserve_order = True
@@ -110,7 +111,7 @@ class RayPool:
             gpus = int(resources.get("GPU", 0))
             self.actors = len(devices) if len(devices) > 1 else gpus
             if self.actors < 1 or gpus < 1:
-                raise RuntimeError(
+                raise ClusterError(
                     f"The Ray cluster at {ray.get_runtime_context().gcs_address} has no GPUs "
                     f"(resources: {dict(resources)}). Use --device cpu, or join a cluster with GPUs."
                 )
@@ -129,12 +130,11 @@ class RayPool:
         )
 
     def encode_many(
-        self,
-        batches: list[tuple[np.ndarray, np.ndarray]],
-        prompt_length: int | None,
-        progress: Callable[[int], Any] | None = None,
+        self, batches: list[Batch], prompt_length: int | None, progress: Progress
     ) -> list[np.ndarray]:
-        """The vectors of each planned batch, in order."""
+        """The vectors of each planned batch, in order (`rumteb.models.runtime.Backend`)."""
+        if self.closed:
+            raise RuntimeError("This encoder was closed. Create a new one to encode on the Ray cluster.")
         if not batches:
             return []
         ray = self.ray
@@ -165,12 +165,13 @@ class RayPool:
         for batch in encoded.iter_batches(batch_size=None, batch_format="numpy"):
             for number, vectors, rows in zip(batch["number"], batch["vectors"], batch["rows"], strict=True):
                 out[int(number)] = np.frombuffer(vectors, dtype=np.float32).reshape(int(rows), -1)
-                if progress is not None:
-                    progress(int(rows))  # texts
+                progress(int(rows))  # texts
         missing = [i for i, o in enumerate(out) if o is None]
         if missing:
             raise RuntimeError(f"The Ray job returned no vectors for {len(missing)} batch(es).")
         return [o for o in out if o is not None]
 
     def close(self) -> None:
-        """Nothing to stop: Ray Data tears its actors down after each job; the cluster stays."""
+        """Mark the pool closed. Nothing to stop: Ray Data tears its actors down after each job; the cluster
+        stays."""
+        self.closed = True

@@ -11,12 +11,13 @@ import multiprocessing as mp
 import queue
 import traceback
 import weakref
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from rumteb.models.loading import ModelSpec
+from rumteb.models.runtime._batching import Batch, Progress
 
 logger = logging.getLogger(__name__)
 
@@ -56,6 +57,8 @@ class WorkerPool:
     """``len(devices)`` processes (spawned), each holding the model on its device."""
 
     def __init__(self, spec: ModelSpec, devices: Sequence[str], precision: str, max_tokens: int) -> None:
+        # the budget the main process plans with; each worker halves its own on out-of-memory
+        self.max_tokens = int(max_tokens)
         context = mp.get_context("spawn")
         self.tasks = context.Queue()
         self.results = context.Queue()
@@ -97,11 +100,11 @@ class WorkerPool:
                     raise TimeoutError(f"No answer from the encoder workers in {timeout:.0f} s.") from None
 
     def encode_many(
-        self,
-        batches: list[tuple[np.ndarray, np.ndarray]],
-        prompt_length: int | None,
-        progress: Callable[[int], Any] | None = None,
+        self, batches: list[Batch], prompt_length: int | None, progress: Progress
     ) -> list[np.ndarray]:
+        """The vectors of each planned batch, in order (`rumteb.models.runtime.Backend`)."""
+        if not self._finalizer.alive:
+            raise RuntimeError("This encoder was closed: its worker processes are stopped. Create a new one.")
         for number, (ids, lengths) in enumerate(batches):
             self.tasks.put((number, ids, lengths, prompt_length))
         out: list[np.ndarray | None] = [None] * len(batches)
@@ -111,11 +114,11 @@ class WorkerPool:
                 self.close()
                 raise RuntimeError(f"An encoder worker failed on batch {number}:\n{payload}")
             out[number] = payload
-            if progress is not None:
-                progress(int(batches[number][1].size))  # texts
+            progress(int(batches[number][1].size))  # texts
         return [o for o in out if o is not None]
 
     def close(self) -> None:
+        """Stop the worker processes (idempotent)."""
         self._finalizer()
 
 

@@ -11,11 +11,11 @@ from typing import TYPE_CHECKING
 from rumteb._util.lazy import lazy_getattr
 
 if TYPE_CHECKING:
-    from rumteb.models.search._retrieval import RetrievalMixin
+    from rumteb.models.search._retrieval import StreamingSearch
     from rumteb.models.search._topk import StreamingRerank, StreamingTopK, candidate_rows, id_column, id_ranks
 
 _EXPORTS = {
-    "RetrievalMixin": "_retrieval",
+    "StreamingSearch": "_retrieval",
     "StreamingRerank": "_topk",
     "StreamingTopK": "_topk",
     "candidate_rows": "_topk",
@@ -23,8 +23,8 @@ _EXPORTS = {
     "id_ranks": "_topk",
 }
 __all__ = [
-    "RetrievalMixin",
     "StreamingRerank",
+    "StreamingSearch",
     "StreamingTopK",
     "candidate_rows",
     "id_column",
