@@ -63,7 +63,7 @@ def get_model_meta(name: str) -> ModelMeta:
 
     metas = {str(meta.name): meta for meta in model_metas()}
     if name not in metas:
-        raise unknown_name_error("model", name, sorted(metas), "rumteb registers only these.")
+        raise unknown_name_error("model", name, sorted(metas), f"Known: {', '.join(sorted(metas))}.")
     return metas[name]
 
 
