@@ -153,10 +153,14 @@ class _UnusedSettingsError(ParameterError):
 
 def _hub_errors() -> tuple[type[BaseException], ...]:
     """What loading a model by name raises when it is not on the Hub, the Hub is unreachable (huggingface_hub's
-    HTTP client is httpx, whose errors are no OSError) or mteb has no loader for it."""
-    import httpx
+    HTTP client, httpx2 or httpx by version, raises no OSError) or mteb has no loader for it."""
+    import importlib.util
 
-    return (OSError, NotImplementedError, httpx.HTTPError)
+    errors: list[type[BaseException]] = [OSError, NotImplementedError]
+    for client in ("httpx2", "httpx"):
+        if importlib.util.find_spec(client) is not None:
+            errors.append(importlib.import_module(client).HTTPError)
+    return tuple(errors)
 
 
 def _one_device(settings: EncoderSettings) -> str | None:
