@@ -206,6 +206,8 @@ def _pick_encoder(spec: str, folder: Path | None, settings: EncoderSettings) -> 
 
         try:
             loading.resolve(folder, None, allow_pickle=True)  # load_model checked the weights' format
+        except loading.MissingModelFileError:
+            raise  # a damaged folder: sentence-transformers could not load it either
         except ValueError as err:  # modules rumteb's encoder lacks: sentence-transformers runs them
             logger.info("%s; using sentence-transformers", err)
             return sentence_transformers
@@ -329,10 +331,20 @@ def _load_local(path: Path, device: str | None, trust_remote_code: bool = False)
     from mteb.models.sentence_transformer_wrapper import SentenceTransformerEncoderWrapper
     from sentence_transformers import SentenceTransformer
 
+    from rumteb.models.loading import ModelFolderError
+
     revision = weights_fingerprint(path)
-    st_model = SentenceTransformer(
-        str(path), device=device, local_files_only=True, trust_remote_code=trust_remote_code
-    )
+    try:
+        st_model = SentenceTransformer(
+            str(path), device=device, local_files_only=True, trust_remote_code=trust_remote_code
+        )
+    except (
+        OSError
+    ) as err:  # a file the folder's own configs name is missing or unreadable: the folder's fault
+        raise ModelFolderError(
+            f"Cannot load the model {str(path)!r}: {err.filename or 'a file'} is missing or unreadable "
+            f"({err.strerror or err}). Re-download or re-save the model."
+        ) from err
     wrapper = SentenceTransformerEncoderWrapper(st_model)
     name = f"local/{path.resolve().name}"
     wrapper.mteb_model_meta = wrapper.mteb_model_meta.model_copy(update={"name": name, "revision": revision})

@@ -16,6 +16,7 @@ from rumteb.models.loading._folder_checks import (
 )
 from rumteb.models.loading._resolve import (
     DenseSpec,
+    MissingModelFileError,
     ModelSpec,
     ResolvedModel,
     check_pooling,
@@ -27,6 +28,7 @@ from rumteb.models.loading._resolve import (
 __all__ = [
     "POOLING_MODES",
     "DenseSpec",
+    "MissingModelFileError",
     "ModelFolderError",
     "ModelSpec",
     "PickleWeightsError",

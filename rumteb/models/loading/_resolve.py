@@ -9,6 +9,7 @@ from typing import Any
 
 from rumteb.errors import MissingFileError, ParameterError
 from rumteb.models.loading._folder_checks import (
+    _FOLDER_FIX,
     POOLING_MODES,
     ModelFolderError,
     PickleWeightsError,
@@ -130,8 +131,20 @@ def _snapshot(
     return folder
 
 
+class MissingModelFileError(ModelFolderError):
+    """A JSON file the model folder's own configs name is missing, unreadable or malformed: the folder is damaged
+    (no other encoder could load it either)."""
+
+
 def _read_json(path: Path) -> Any:
-    return json.loads(path.read_text(encoding="utf-8"))
+    """A model folder's JSON file; a missing, unreadable or malformed one is the folder's fault, named as such."""
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        problem = "is missing" if isinstance(err, FileNotFoundError) else f"cannot be read ({err})"
+        raise MissingModelFileError(
+            f"Cannot load the model: its file {str(path)!r} {problem}. {_FOLDER_FIX}"
+        ) from err
 
 
 def _read_sentence_transformers(model: ResolvedModel) -> None:
