@@ -118,8 +118,13 @@ def check_hub_access(datasets: Sequence[dict[str, Any]], tasks: Sequence[str]) -
 
 
 def cached_revision(repo_id: str, revision: str) -> bool:
-    """Whether huggingface_hub's cache (``HF_HUB_CACHE``) holds the snapshot of ``repo_id`` at ``revision``."""
+    """Whether huggingface_hub's cache (``HF_HUB_CACHE``) holds ``repo_id`` at ``revision`` and at no other one.
+
+    Offline, ``datasets`` ignores the revision and reads what its cache holds; a cache that only ever saw the pinned
+    revision can only give that one.
+    """
     from huggingface_hub import constants
 
-    folder = Path(constants.HF_HUB_CACHE) / f"datasets--{repo_id.replace('/', '--')}" / "snapshots" / revision
-    return folder.is_dir() and any(folder.iterdir())
+    snapshots = Path(constants.HF_HUB_CACHE) / f"datasets--{repo_id.replace('/', '--')}" / "snapshots"
+    held = [p.name for p in snapshots.iterdir()] if snapshots.is_dir() else []
+    return held == [revision] and any((snapshots / revision).iterdir())

@@ -20,10 +20,10 @@ def check_data_sources(tasks: Sequence[Any]) -> None:
     ``--data-dir`` or ``$RUMTEB_DATA_DIR``) holds the pinned revision, or, without a mirror, the Hub is reachable
     (``HF_HUB_OFFLINE`` / ``HF_DATASETS_OFFLINE`` not set) and gives each dataset at its pinned revision.
 
-    Offline without a mirror is allowed only when huggingface_hub's cache holds the pinned snapshot (a warm cache
-    from an online run); otherwise it is refused rather than left to ``datasets``: it would fail only after the
-    model loaded, or fall back to whatever revision its cache holds (reranking then silently runs as full
-    retrieval).
+    Offline without a mirror is allowed only when huggingface_hub's cache holds the pinned snapshot and no other
+    (a warm cache from an online run), and never for retrieval or reranking. Otherwise it is refused rather than
+    left to ``datasets``: it would fail only after the model loaded, or fall back to whatever revision its cache
+    holds (reranking then silently runs as full retrieval).
 
     Raises:
         rumteb.data.DataError: A mirror folder missing, of another revision or damaged; or offline without a
@@ -60,6 +60,13 @@ def check_data_sources(tasks: Sequence[Any]) -> None:
         )
 
 
+# Offline, datasets lists only the ``default`` config of a Hub-cache dataset: retrieval would lose its corpus and
+# reranking its candidate lists, so these task types never run from the Hub cache.
+_NEEDS_CONFIG_NAMES = {"Retrieval", "Reranking", "InstructionRetrieval", "InstructionReranking"}
+
+
 def _cached(task: Any) -> bool:
     dataset = task.metadata.dataset
+    if task.metadata.type in _NEEDS_CONFIG_NAMES:
+        return False
     return cached_revision(str(dataset["path"]), str(dataset["revision"]))

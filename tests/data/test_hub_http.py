@@ -307,3 +307,45 @@ def test_unreachable_hub_fails_in_one_line_before_the_model_loads(
     line = _one_error_line(result)
     assert "mteb/TERRa" in line and endpoint in line and "connection" in line
     assert "Loading weights" not in result.stderr  # the model never loaded
+
+
+# --- offline on the Hub cache: which warm caches a run may use ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("task", "snapshots", "allowed"),
+    [
+        ("TERRa", ["pinned"], True),
+        ("TERRa", ["pinned", "other"], False),  # datasets would read either: refused
+        ("TERRa", [], False),
+        (
+            "MIRACLRetrieval",
+            ["pinned"],
+            False,
+        ),  # offline, datasets lists only `default`: never from the cache
+    ],
+)
+def test_offline_run_uses_the_hub_cache_only_when_it_holds_just_the_pin(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, task: str, snapshots: list[str], allowed: bool
+) -> None:
+    from huggingface_hub import constants
+
+    from rumteb.data.preflight import check_data_sources
+
+    repo_id, revision = _pinned(task)
+    monkeypatch.setattr(constants, "HF_HUB_CACHE", str(tmp_path))
+    for name in snapshots:
+        folder = (
+            tmp_path
+            / f"datasets--{repo_id.replace('/', '--')}"
+            / "snapshots"
+            / (revision if name == "pinned" else "0" * 40)
+        )
+        folder.mkdir(parents=True)
+        (folder / "README.md").write_text("---\n---\n")
+    tasks = [rumteb.get_task(task)]
+    if allowed:
+        check_data_sources(tasks)
+    else:
+        with pytest.raises(data.MissingDataError, match="HF_HUB_OFFLINE=1"):
+            check_data_sources(tasks)
