@@ -64,6 +64,11 @@ def hub_error(repo_id: str, revision: str, err: BaseException, folder: Path | No
     untouched = f"; {folder} was not changed" if folder is not None else ""
     for cause in _chain(err):
         status = _status(cause)
+        if isinstance(cause, hf.OfflineModeIsEnabled):
+            return HubError(
+                f"{where} cannot be fetched: huggingface_hub is offline (HF_HUB_OFFLINE=1). Unset HF_HUB_OFFLINE "
+                f"on a machine with Hub access{untouched}."
+            )
         if isinstance(cause, hf.GatedRepoError) or status in (401, 403):
             return HubError(
                 f"{where} is gated or private (HTTP {status or 401}): accept its terms on {page} and set HF_TOKEN "

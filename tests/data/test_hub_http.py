@@ -349,3 +349,43 @@ def test_offline_run_uses_the_hub_cache_only_when_it_holds_just_the_pin(
     else:
         with pytest.raises(data.MissingDataError, match="HF_HUB_OFFLINE=1"):
             check_data_sources(tasks)
+
+
+def test_pull_while_offline_names_the_variable(tmp_path: Path) -> None:
+    # in this process huggingface_hub is offline (tests/conftest.py): no request leaves it
+    with pytest.raises(data.HubError, match=r"mteb/TERRa@48312c334e .*HF_HUB_OFFLINE=1"):
+        data.pull(rumteb.get_tasks(["TERRa"]), tmp_path / "m")
+    assert not any((tmp_path / "m").rglob("*"))
+
+
+def test_server_answers_ranges_and_paths_info(hub: HubServer) -> None:
+    import urllib.request
+
+    repo_id, revision = _pinned("TERRa")
+    _, files = hub.repos[repo_id].files_at(revision)  # type: ignore[misc]
+    url = f"{hub.url}/datasets/{repo_id}/resolve/{revision}/{TERRA_FILE}"
+    with urllib.request.urlopen(urllib.request.Request(url, headers={"Range": "bytes=10-19"})) as response:
+        assert response.status == 206 and response.read() == files[TERRA_FILE][10:20]
+        assert response.headers["Content-Range"] == f"bytes 10-19/{len(files[TERRA_FILE])}"
+        assert response.headers["X-Repo-Commit"] == revision
+    request = urllib.request.Request(
+        f"{hub.url}/api/datasets/{repo_id}/paths-info/{revision}",
+        data=json.dumps({"paths": [TERRA_FILE, "default", "nope"]}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request) as response:
+        entries = json.loads(response.read())
+    assert [(e["path"], e["type"]) for e in entries] == [(TERRA_FILE, "file"), ("default", "directory")]
+
+
+def test_gated_dataset_fails_a_run_in_one_line_before_the_model_loads(
+    hub: HubServer, tiny_model_path: Path, tmp_path: Path
+) -> None:
+    hub.fail("mteb/CEDRClassification", 401)
+    result = _rumteb(
+        _env(tmp_path, hub.url), "run", "-m", str(tiny_model_path), "-t", *TASKS, "--device", "cpu"
+    )
+    line = _one_error_line(result)
+    assert "mteb/CEDRClassification" in line and "HF_TOKEN" in line and "CEDRClassification)" in line
+    assert "Loading weights" not in result.stderr
+    assert not [e for e in hub.log if "/resolve/" in e.path]  # nothing downloaded before the refusal
