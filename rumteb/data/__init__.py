@@ -8,8 +8,9 @@ the revision, and the size and sha256 of every file.
 The modules, each importing only those before it: `errors` (the `DataError` family and `cannot_read`), `manifest`
 (read and write ``.rumteb-manifest.json``), `stamps` (a folder checked against its manifest, hashing only changed
 files), `location` (the mirror and dataset folder of a task, its own ``datasets`` cache), `verification`
-(``rumteb data verify``), `pulling` (``rumteb data pull``); `diagnosis` (reading a mirror: card, splits, the file
-to blame) and `preflight` (every task's data readable before a model loads) are imported where they are used.
+(``rumteb data verify``), `hub` (a Hub failure as one `HubError` line), `pulling` (``rumteb data pull``);
+`diagnosis` (reading a mirror: card, splits, the file to blame) and `preflight` (every task's data readable
+before a model loads) are imported where they are used.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from rumteb.data.errors import (
     RevisionMismatchError,
     cannot_read,
 )
+from rumteb.data.hub import HubError
 from rumteb.data.location import (
     ENV_VAR,
     dataset_folder,
@@ -49,6 +51,7 @@ __all__ = [
     "DataError",
     "Downloader",
     "FileEntry",
+    "HubError",
     "Manifest",
     "ManifestError",
     "MirrorReadError",

@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rumteb.data.hub import hub_error
 from rumteb.data.location import dataset_folder
 from rumteb.data.manifest import Manifest, write_manifest
 
@@ -150,11 +151,22 @@ def _pull_plan(plan: Sequence[_Pull], root: Path, fetch: Downloader) -> list[Man
         if staging.exists():
             shutil.rmtree(staging)
         patterns = None
-        if item.subsets is not None:
-            fetch(item.repo_id, item.revision, staging, ["README.md"])
-            patterns = _config_patterns(_readme_configs(staging / "README.md"), item.subsets)
-        logger.info("Pulling %s@%s into %s", item.repo_id, item.revision, folder)
-        fetch(item.repo_id, item.revision, staging, patterns)
+        try:
+            if item.subsets is not None:
+                fetch(item.repo_id, item.revision, staging, ["README.md"])
+                patterns = _config_patterns(_readme_configs(staging / "README.md"), item.subsets)
+            logger.info("Pulling %s@%s into %s", item.repo_id, item.revision, folder)
+            fetch(item.repo_id, item.revision, staging, patterns)
+        except (
+            Exception
+        ) as err:  # a Hub failure becomes one line; anything else is a bug and keeps its traceback
+            shutil.rmtree(
+                staging, ignore_errors=True
+            )  # the folder in place stays as it was, with nothing beside it
+            mapped = hub_error(item.repo_id, item.revision, err, folder)
+            if mapped is None:
+                raise
+            raise mapped from err
         manifests.append(write_manifest(staging, item.repo_id, item.revision, item.tasks, patterns))
         _swap_in(staging, folder)
     return manifests

@@ -62,7 +62,13 @@ def test_a_mirror_without_a_task_fails_before_the_model_loads(
 def test_online_without_a_mirror_is_left_to_the_hub(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("HF_HUB_OFFLINE")
     monkeypatch.delenv("HF_DATASETS_OFFLINE")
+    asked: list[tuple[list[dict[str, str]], list[str]]] = []
+    # online, the Hub is asked for each pinned dataset (tests/data/test_hub_http.py does it over HTTP)
+    monkeypatch.setattr(
+        preflight, "check_hub_access", lambda datasets, tasks: asked.append((list(datasets), tasks))
+    )
     preflight.check_data_sources(rumteb.get_tasks(["TERRa"]))
+    assert asked == [([rumteb.get_task("TERRa").metadata.dataset], ["TERRa"])]
     monkeypatch.setenv("HF_DATASETS_OFFLINE", "true")
     with pytest.raises(MissingDataError, match="HF_DATASETS_OFFLINE=1"):
         preflight.check_data_sources(rumteb.get_tasks(["TERRa"]))
