@@ -4,7 +4,9 @@ also the Ray engine of an earlier commit (a Ray Data job per encode call) from `
     python benchmarks/ray_engine.py [--before c10f909] [--all] [--calls 30] [--large 20000] [--json out.json]
 
 A Ray head node is started on 127.0.0.1 (``ray start --head --num-cpus N``) and every Ray run joins it through
-``RAY_ADDRESS``, as on a cluster that is already up; the head's own start is timed once and printed apart.
+``RAY_ADDRESS``, as on a cluster that is already up; the head's own start is timed once and printed apart. At the
+end ``ray stop --force`` stops it, and with it every Ray node on this machine (as the tests' fixture does): do not
+run the Ray tests at the same time.
 
 Runs, each a fresh process (start-up and model loading count):
 
@@ -65,7 +67,10 @@ def _free_port() -> int:
 
 def _run(argv: list[str], env: dict[str, str]) -> float:
     start = time.perf_counter()
-    done = subprocess.run(argv, env=env, capture_output=True, text=True, check=False)
+    # cwd: not the checkout, whose rumteb would shadow PYTHONPATH's (the --before source) for -m and -c
+    done = subprocess.run(
+        argv, env=env, capture_output=True, text=True, check=False, cwd=tempfile.gettempdir()
+    )
     seconds = time.perf_counter() - start
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv[:6])} ... failed ({done.returncode}):\n{done.stderr[-4000:]}")
