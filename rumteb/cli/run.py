@@ -99,15 +99,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         metavar="SIZE",
         help="host memory budget of a retrieval corpus chunk (4GiB, 512MiB, ...): the corpus streams through in "
         "chunks of this size, scored against every query and merged into each query's top-k, so memory does not "
-        "grow with the corpus (default: a quarter of the free memory, at most 512MiB; not capped with --engine ray, "
-        "where each chunk is one Ray job that starts its actors)",
+        "grow with the corpus (default: a quarter of the free memory, at most 512MiB, with either engine)",
     )
     fast.add_argument(
         "--engine",
         choices=_values(Engine),
         default=Engine.LOCAL.value,
-        help="local (default): this process, one worker process per device; ray: encode as a Ray Data job on an "
-        "actor pool (one actor per GPU of the cluster with --device cuda, one per entry of a --device list such "
+        help="local (default): this process, one worker process per device; ray: encode on Ray actors kept for the "
+        "whole run (one actor per GPU of the cluster with --device cuda, one per entry of a --device list such "
         'as cpu,cpu); needs pip install "rumteb[ray]"',
     )
     fast.add_argument(

@@ -11,7 +11,7 @@ What it does differently from mteb's sentence-transformers wrapper (the scores a
 - several devices: one worker process each, same output as one device;
 - retrieval: the corpus streams through in chunks sized by a memory budget, each scored exactly against every
   query on the device and merged into a running top-k, so memory does not grow with the corpus;
-- ``engine="ray"``: encoding runs as a Ray Data job on an actor pool (a local or a remote Ray cluster).
+- ``engine="ray"``: encoding runs on Ray actors kept for the whole run (a local or a remote Ray cluster).
 """
 
 from __future__ import annotations
@@ -86,11 +86,10 @@ class Encoder(MtebEncodeMixin, AbsEncoder):
             Retrieval corpora bypass it: they stream through in chunks (and to ``cache_dir`` when given).
         max_memory: Host memory budget of one retrieval corpus chunk, in bytes or as ``"4GiB"``; the chunk's
             size in documents follows from it and the embedding dimension. Default: a quarter of the free host
-            memory, at most 512 MiB (not capped with ``engine="ray"``: each chunk is one Ray job, which starts its
-            actors and loads the model); on CUDA also at most a quarter of the free device memory.
-        engine: ``"local"`` (this process, or one worker process per device) or ``"ray"`` (a Ray Data job on
-            an actor pool: one actor per GPU of the cluster with ``device="cuda"``, one per list entry
-            otherwise; needs ``pip install "rumteb[ray]"``).
+            memory, at most 512 MiB, with either engine; on CUDA also at most a quarter of the free device memory.
+        engine: ``"local"`` (this process, or one worker process per device) or ``"ray"`` (Ray actors created on
+            the first encode call and kept until `close`: one per GPU of the cluster with ``device="cuda"``, one
+            per list entry otherwise; needs ``pip install "rumteb[ray]"``).
         ray_address: The Ray cluster to join (``"auto"``, ``"host:6379"``, ``"ray://host:10001"``). Default:
             ``RAY_ADDRESS``, else a new local cluster.
 
@@ -275,7 +274,6 @@ class Encoder(MtebEncodeMixin, AbsEncoder):
             # one local device scores its own vectors; others' arrive on the CPU and are scored there
             device=devices[0] if engine == "local" and len(devices) == 1 else "cpu",
             max_memory=self.max_memory,
-            uncapped=engine == "ray",  # each chunk is a Ray job, which starts its actors and loads the model
         )
 
     # ------------------------------------------------------------------------------------------------------------

@@ -1,23 +1,23 @@
 """The Ray engine on a real local Ray cluster (``ray start --head``, two CPU actors): the same embeddings and
-scores as one process, a killed actor restarted by Ray, and ``rumteb run --engine ray`` joining via RAY_ADDRESS."""
+scores as one process, actors kept for the run (two for three tasks) and gone after it, a killed actor restarted
+once by Ray with unchanged output, and ``rumteb run --engine ray`` joining via RAY_ADDRESS."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import mteb
 import numpy as np
 import pytest
-from _helpers import TERRA_ROWS, mirror_for_task, russian_sentences
+from _helpers import mirror_for_task, russian_sentences
+from _helpers.mini_rumteb import build_mini_rumteb
 from _helpers.models import xquad_configs
 
 import rumteb
@@ -25,6 +25,8 @@ from rumteb.cli import main
 from rumteb.models import Encoder
 
 pytestmark = pytest.mark.ray
+
+_THREE = ("TERRa", "RuSTSBenchmarkSTS", "RuBQRetrieval")
 
 
 def _free_port() -> int:
@@ -91,28 +93,36 @@ def test_ray_engine_equals_one_process(
         for encoder in (single, on_ray)
     ]
     assert scores[0] == scores[1]
+    # corpus chunks are bounded as with the local engine (the actors are kept: a chunk costs no actor start)
+    assert on_ray.corpus_chunk_rows("cpu") == single.corpus_chunk_rows("cpu")
+    on_ray.close()  # its actors hold the test cluster's two CPUs
 
 
-def _actor_pids() -> list[int]:
-    pids = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            command = (entry / "cmdline").read_bytes().decode(errors="replace")
-        except OSError:
-            continue
-        if "MapWorker" in command and "_BatchEncoder" in command:
-            pids.append(int(entry.name))
-    return pids
+def _encoder_actors() -> dict[str, dict]:
+    """Every encoder actor the cluster has known, dead ones included, by actor id.
+
+    Read from the GCS actor table: ``ray.util.state.list_actors`` asks the dashboard's state server, which needs
+    ``ray[default]`` (not installed here); the table behind it is the same.
+    """
+    import ray
+
+    return {
+        actor_id: entry
+        for actor_id, entry in ray._private.state.actors().items()
+        if entry["ActorClassName"].endswith("RumtebEncoder")
+    }
 
 
-def test_a_killed_actor_is_restarted_and_the_output_is_unchanged(
+def _new_actors(before: dict[str, dict]) -> list[dict]:
+    return [entry for actor_id, entry in _encoder_actors().items() if actor_id not in before]
+
+
+def test_a_killed_actor_is_restarted_once_and_the_output_is_unchanged(
     ray_cluster: str, tiny_model_path: Path, texts: list[str]
 ) -> None:
     many = [f"{text} ({n})" for n in range(3) for text in texts]  # 1,800 distinct texts
     expected = Encoder(tiny_model_path, device="cpu", precision="fp32").encode_texts(many)
-    # small batches: a job of ~1,000 batches, long enough to kill an actor in the middle of it
+    # small batches: ~1,000 batches, long enough to kill an actor in the middle of the call
     on_ray = Encoder(
         tiny_model_path,
         device=["cpu", "cpu"],
@@ -121,41 +131,53 @@ def test_a_killed_actor_is_restarted_and_the_output_is_unchanged(
         ray_address=ray_cluster,
         max_tokens_per_batch=48,
     )
-    killed: list[int] = []
-    done = threading.Event()
+    before = _encoder_actors()
+    on_ray.encode_texts(texts[:10])  # the actors start here and are kept
+    (victim, *_) = _new_actors(before)
+    backend = on_ray._backend
+    encode_many = backend.encode_many
+    done = [0]
 
-    def kill_one() -> None:
-        deadline = time.monotonic() + 300
-        while time.monotonic() < deadline and not done.is_set():
-            pids = _actor_pids()
-            if pids:
-                time.sleep(0.5)  # let it load the model and take batches
-                os.kill(pids[0], signal.SIGKILL)
-                killed.append(pids[0])
-                return
-            time.sleep(0.05)
+    def encode_many_killing_one(batches: list, prompt_length: int | None, progress: Callable) -> list:
+        def tick(n: int) -> None:
+            done[0] += n
+            if done[0] >= 300 and victim["Pid"]:  # mid-call: a third of the texts are back
+                os.kill(int(victim["Pid"]), signal.SIGKILL)
+                victim["Pid"] = 0
+            progress(n)
 
-    killer = threading.Thread(target=kill_one, daemon=True)
-    killer.start()
+        return encode_many(batches, prompt_length, tick)
+
+    backend.encode_many = encode_many_killing_one
     out = on_ray.encode_texts(many)
-    done.set()
-    killer.join(timeout=5)
-    assert killed, "no encoder actor was seen to kill"
+    assert victim["Pid"] == 0, "the actor was not killed"
     assert np.array_equal(out, expected)
+    actors = _new_actors(before)
+    assert len(actors) == 2 and sorted(a["NumRestarts"] for a in actors) == [0, 1]  # replaced once, in place
+    on_ray.close()
+    deadline = time.monotonic() + 60
+    while any(a["State"] != "DEAD" for a in _new_actors(before)) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [a["State"] for a in _new_actors(before)] == ["DEAD", "DEAD"]
 
 
-def test_run_command_joins_the_cluster_of_ray_address(
+def test_run_command_keeps_two_actors_for_three_tasks(
     ray_cluster: str, tiny_model_path: Path, tmp_path: Path
 ) -> None:
-    """``rumteb run --engine ray`` in a fresh process joins the cluster named by RAY_ADDRESS: same score."""
-    mirror = tmp_path / "mirror"
-    mirror_for_task(mirror, "TERRa", {"default": TERRA_ROWS})
+    """``rumteb run --engine ray --device cpu,cpu`` in a fresh process joins the cluster named by RAY_ADDRESS and
+    makes exactly two actors for three tasks (each loads the model once: no restarts); they are gone after the
+    run, and the scores equal the local engine's."""
+    import ray
+
+    if not ray.is_initialized():  # this process reads the actor table
+        ray.init(address=ray_cluster, include_dashboard=False, log_to_driver=False)
+    mirror = build_mini_rumteb(tmp_path / "mirror", list(_THREE))
     common = [
         "run",
         "-m",
         str(tiny_model_path),
         "-t",
-        "TERRa",
+        *_THREE,
         "--data-dir",
         str(mirror),
         "--precision",
@@ -165,15 +187,23 @@ def test_run_command_joins_the_cluster_of_ray_address(
     env = {**os.environ, "RAY_ADDRESS": ray_cluster}
     command = [sys.executable, "-m", "rumteb", *common, "--device", "cpu,cpu", "--engine", "ray"]
     command += ["--output-folder", str(tmp_path / "ray")]
+    before = _encoder_actors()
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=600, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
     assert "through Ray" in done.stderr
 
-    def max_ap(run: str) -> float:
-        (path,) = (tmp_path / run / "results").rglob("TERRa.json")
-        return float(json.loads(path.read_text())["scores"]["dev"][0]["max_ap"])
+    actors = _new_actors(before)
+    assert len(actors) == 2
+    assert [a["NumRestarts"] for a in actors] == [0, 0]  # two model loads in all
+    assert [a["State"] for a in actors] == ["DEAD", "DEAD"]
 
-    assert max_ap("local") == max_ap("ray")
+    def scores(run: str) -> dict[str, float]:
+        paths = (tmp_path / run / "results").rglob("*.json")
+        return {
+            p.stem: mteb.TaskResult.from_disk(p).get_score() for p in paths if p.name != "model_meta.json"
+        }
+
+    assert scores("local") == scores("ray") and set(scores("ray")) == set(_THREE)
 
 
 def test_ray_address_needs_the_ray_engine(tiny_model_path: Path) -> None:

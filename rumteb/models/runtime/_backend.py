@@ -1,6 +1,6 @@
 """The one interface of the engines that run the model (`Backend`), and the one place that picks an engine
-(`make_backend`): this process on one device (`Runtime`), one worker process per device (`WorkerPool`), or a Ray
-Data job on a cluster (`RayPool`). The encoder plans the batches and never asks which engine it holds.
+(`make_backend`): this process on one device (`Runtime`), one worker process per device (`WorkerPool`), or Ray
+actors on a cluster, kept for the run (`RayPool`). The encoder plans the batches and never asks which engine it holds.
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ def make_backend(
     engine: str = "local",
     ray_address: str | None = None,
 ) -> Backend:
-    """The engine for ``devices``: a Ray job with ``engine="ray"``, else this process for one device, else one
+    """The engine for ``devices``: Ray actors with ``engine="ray"``, else this process for one device, else one
     worker process per device.
 
     Example:

@@ -54,11 +54,10 @@ def available_host_bytes() -> int:
     return int(os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES"))
 
 
-def default_budget(capped: bool = True) -> int:
-    """A quarter of the free host memory, at most `DEFAULT_CAP` (512 MiB) unless ``capped`` is False (the Ray engine: each
-    chunk is one Ray job that starts its actors and loads the model, so fewer, larger chunks pay that once)."""
-    quarter = available_host_bytes() // 4
-    return max(64 << 20, min(quarter, DEFAULT_CAP) if capped else quarter)
+def default_budget() -> int:
+    """A quarter of the free host memory, at most `DEFAULT_CAP` (512 MiB), whatever the engine (the Ray engine keeps
+    its actors for the run, so a chunk costs no actor start)."""
+    return max(64 << 20, min(available_host_bytes() // 4, DEFAULT_CAP))
 
 
 def chunk_rows(budget: int, dim: int, device: str) -> int:

@@ -50,8 +50,6 @@ class StreamingSearch:
             it from the first answer, and the queries come first).
         device: Where the scores are computed (where the vectors are).
         max_memory: Host memory budget of one corpus chunk, in bytes; None: `rumteb.models.runtime.default_budget`.
-        uncapped: The default budget is not capped at 512 MiB (the Ray engine: each chunk is one Ray job, which
-            starts its actors and loads the model).
 
     Example:
         >>> search = StreamingSearch(encoder, encode_loader, embed_dim=lambda: 384)
@@ -68,14 +66,12 @@ class StreamingSearch:
         embed_dim: Callable[[], int | None],
         device: str = "cpu",
         max_memory: int | None = None,
-        uncapped: bool = False,
     ) -> None:
         self._model_ref = weakref.ref(model)
         self._encode = encode
         self._embed_dim = embed_dim
         self.device = device
         self.max_memory = max_memory
-        self.uncapped = uncapped
         self._indexed: _Corpus | SearchProtocol | None = None
 
     @property
@@ -188,7 +184,7 @@ class StreamingSearch:
         dim = self._embed_dim()
         if dim is None:
             raise ValueError("corpus_chunk_rows needs the embedding dimension: encode something first.")
-        budget = self.max_memory or default_budget(capped=not self.uncapped)
+        budget = self.max_memory or default_budget()
         return chunk_rows(budget, dim, device or self.device)
 
     def _encode_rows(
