@@ -170,7 +170,8 @@ def pull_sources(
             if not spec.columns_unknown:
                 raise
             # a source still to be mapped does not stop the pull: what datasets said is what the user needs
-            columns, listed = {}, (f"(not readable as it is: {err})",)
+            columns = {}
+            listed: tuple[str, ...] = (f"(not readable as it is: {err})",)
         else:
             listed = tuple(describe(columns))
         if spec.columns_unknown:
