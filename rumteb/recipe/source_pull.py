@@ -27,6 +27,7 @@ from rumteb.recipe.source_config import PIN_AT_PULL, DatasetConfig
 __all__ = ["PulledSource", "SourcePull", "pull_sources"]
 
 logger = logging.getLogger("rumteb.data")
+_SHIPPED = (Path(__file__).resolve().parent / "configs").resolve()
 
 
 @dataclass(frozen=True)
@@ -89,6 +90,8 @@ def _mismatch(
 ) -> ColumnMismatchError:
     lines, path = where
     config = str(path) if path is not None else "the config"
+    if path is not None and Path(path).resolve().parent == _SHIPPED:
+        config += " (shipped: edit a copy, 'rumteb train --dump-config NAME > my.yaml', and pull that)"
     change = ", ".join(
         f"{key} (line {lines[(index, key)]})" if (index, key) in lines else key for key in problems
     )

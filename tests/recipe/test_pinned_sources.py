@@ -336,3 +336,38 @@ def test_training_reads_the_lock_refuses_unknown_columns_and_records_the_commits
     assert len(rows) == SOURCE_ROWS and rows.column_names == ["anchor", "positive"]
     news = load_source(saved.datasets[1], seed=0, data_dir=mirror)
     assert len(news) == SOURCE_ROWS and all(isinstance(t, str) and t for t in news["positive"])
+
+
+def test_shipped_recipe_mapping_is_checked_against_the_data_in_a_pull(tmp_path: Path) -> None:
+    """The shipped config pulled (without the Hub: a downloader writing stand-ins) against data whose pikabu
+    posts have other columns: the line names the shipped file's lines and says to edit a copy."""
+    import json
+
+    import zstandard
+
+    from rumteb.recipe.columns import ColumnMismatchError
+    from rumteb.recipe.source_pull import pull_sources
+
+    def download(repo_id: str, revision: str, local_dir: Path, patterns: list[str] | None) -> None:
+        local_dir.mkdir(parents=True, exist_ok=True)
+        rows = [{"title": f"t{i}", "body": f"b{i}"} for i in range(3)]
+        lines = "".join(json.dumps(r) + "\n" for r in rows).encode()
+        (local_dir / "00.jsonl.zst").write_bytes(zstandard.ZstdCompressor().compress(lines))
+
+    path = SHIPPED["ru-en-rosberta"]
+    with pytest.raises(
+        ColumnMismatchError
+    ) as raised:  # yandex_q (columns: unknown) passes, pikabu stops the pull
+        pull_sources(
+            load_config(path),
+            "ru-en-rosberta",
+            tmp_path,
+            config_path=path,
+            resolve=lambda _: "c" * 40,
+            download=download,
+        )
+    message = str(raised.value)
+    line = path.read_text(encoding="utf-8").splitlines().index("    positive: text_markdown") + 1
+    assert "The data's columns: title: string, body: string" in message
+    assert f"positive (line {line})" in message and "shipped: edit a copy" in message
+    assert not (tmp_path / "ru-en-rosberta.lock.yaml").exists()
