@@ -147,7 +147,9 @@ def train_variant(
     prefixes: bool,
     pooling: str,
 ) -> Path:
-    from rumteb.recipe.config import config_from_dict
+    import yaml
+
+    from rumteb.recipe.config import config_from_dict, shipped_configs
     from rumteb.recipe.training import train
 
     datasets = []
@@ -163,7 +165,11 @@ def train_variant(
         if prefixes:
             spec["prefixes"] = {"anchor": PREFIX, "positive": PREFIX, "negatives": PREFIX}
         datasets.append(spec)
+    # the shipped offline config (its prompts and other keys), with this run's sources and settings over it
+    shipped = yaml.safe_load(shipped_configs()["ru-en-rosberta-local"].read_text(encoding="utf-8"))
     config = {
+        **shipped,
+        "save_steps": 0,
         "base_model": str(base),
         "output_dir": str(out / name),
         "pooling": pooling,

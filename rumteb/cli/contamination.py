@@ -60,11 +60,13 @@ def _cmd_contamination(args: argparse.Namespace) -> int:
     from rumteb.benchmark import select_tasks
     from rumteb.recipe.config import load_config, resolve_config
     from rumteb.recipe.contamination import find_contamination
+    from rumteb.recipe.lock import apply_lock, config_name
     from rumteb.recipe.sources import load_source, source_texts
 
     if not 0 < args.threshold <= 1:
         raise ParameterError(f"The '--threshold' option must be in (0, 1]. Got {args.threshold} instead.")
-    config = load_config(resolve_config(args.config))
+    path = resolve_config(args.config)
+    config = apply_lock(load_config(path), config_name(path))  # pin-at-pull sources: the pulled commits
     tasks = select_tasks(args.tasks, benchmark=args.benchmark, data_dir=args.data_dir)
     sources = {
         spec.name: source_texts(load_source(spec, config.seed, config.data_dir)) for spec in config.datasets

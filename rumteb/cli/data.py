@@ -6,8 +6,6 @@ import argparse
 import sys
 from pathlib import Path
 
-from rumteb.cli._errors import CommandError
-
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add ``rumteb data pull`` and ``rumteb data verify`` to the command line's subcommands."""
@@ -32,8 +30,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     which.add_argument(
         "--config",
         metavar="CONFIG",
-        help="the Hub training sources (hub: + revision:) of a training config (YAML file or shipped name), "
-        "for 'rumteb train' and 'rumteb contamination' with data_dir: DIR",
+        help="the Hub training sources (hub:) of a training config (YAML file or shipped name), for 'rumteb "
+        "train' and 'rumteb contamination' with data_dir: DIR. A 'revision: pin-at-pull' is resolved to the commit "
+        "downloaded and written to DIR/<config name>.lock.yaml; each source's declared columns are checked against "
+        "its data, and a source with 'columns: unknown' has its columns printed",
     )
     pull.add_argument(
         "--to", required=True, type=Path, metavar="DIR", help="the mirror folder (created if missing)"
@@ -54,14 +54,11 @@ def _cmd_data_pull(args: argparse.Namespace) -> int:
     from rumteb import data
 
     if args.config is not None:
-        manifests = data.pull_repos(_hub_sources(args.config), args.to)
-    else:
-        tasks = (
-            rumteb.get_tasks(args.tasks)
-            if args.tasks
-            else rumteb.get_tasks(benchmark=args.benchmark or "ruMTEB")
-        )
-        manifests = data.pull(tasks, args.to)
+        return _pull_config(args.config, args.to)
+    tasks = (
+        rumteb.get_tasks(args.tasks) if args.tasks else rumteb.get_tasks(benchmark=args.benchmark or "ruMTEB")
+    )
+    manifests = data.pull(tasks, args.to)
     for manifest in manifests:
         size = sum(entry.size for entry in manifest.files.values())
         sys.stdout.write(
@@ -72,19 +69,32 @@ def _cmd_data_pull(args: argparse.Namespace) -> int:
     return 0
 
 
-def _hub_sources(config_name: str) -> list[tuple[str, str, str]]:
+def _pull_config(config_name: str, to: Path) -> int:
     from rumteb.recipe.config import load_config, resolve_config
+    from rumteb.recipe.lock import config_name as name_of
+    from rumteb.recipe.source_pull import pull_sources
 
-    config = load_config(resolve_config(config_name))
-    sources = [
-        (d.hub, d.revision, d.name) for d in config.datasets if d.hub is not None and d.revision is not None
-    ]
-    if not sources:
-        raise CommandError(
-            f"The training config {config_name!r} has no Hub sources (datasets with hub: and revision:); its "
-            "local files need no pull."
+    path = resolve_config(config_name)
+    name = name_of(path)
+    result = pull_sources(load_config(path), name, to, config_path=path)
+    for source in result.sources:
+        sys.stdout.write(
+            f"{source.spec.name}: {source.spec.hub}@{source.commit} ({len(source.files)} files)\n"
         )
-    return sources
+    for source in result.unknown:
+        sys.stdout.write(
+            f"{source.spec.name} says 'columns: unknown'; the columns of {source.spec.hub}@{source.commit[:10]} "
+            "are:\n" + "".join(f"  {line}\n" for line in source.columns)
+        )
+        sys.stdout.write(
+            f"  -> write anchor: and positive: (and optional negatives:, where:) for {source.spec.name!r} in your "
+            "copy of the config ('rumteb train --dump-config NAME > my.yaml') and remove 'columns: unknown'\n"
+        )
+    sys.stdout.write(
+        f"Pulled {len(result.sources)} sources into {to}; wrote the lock file {result.lock}. Train with data_dir: "
+        f"{to} (or RUMTEB_DATA_DIR={to})\n"
+    )
+    return 0
 
 
 def _cmd_data_verify(args: argparse.Namespace) -> int:

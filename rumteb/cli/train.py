@@ -10,8 +10,9 @@ from rumteb.recipe.config import resolve_config
 
 _TRAIN_EPILOG = """\
 examples:
-  rumteb train ru-en-rosberta                       # the shipped config of the paper's recipe
-  rumteb train --dump-config ru-en-rosberta > my.yaml
+  rumteb data pull --config ru-en-rosberta --to ~/train-data   # the paper's Hub sources, pinned in a lock file
+  rumteb train --dump-config ru-en-rosberta > my.yaml   # map the 'columns: unknown' sources, set data_dir
+  rumteb train ru-en-rosberta-local                 # offline stand-ins from ../shared/data (tests, benchmarks)
   rumteb train my.yaml --set output_dir=out/run1 --set max_steps=100
   rumteb train my.yaml --set save_steps=500 --resume        # continue after a crash or preemption
   torchrun --nproc_per_node 8 -m rumteb.cli train my.yaml     # DDP on 8 GPUs (or: accelerate launch -m rumteb.cli)
@@ -25,7 +26,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         description="Contrastive (InfoNCE) training of a sentence-transformers model from a YAML config: "
         "CachedMultipleNegativesRankingLoss with scale = 1/temperature, every batch from one dataset without "
         "duplicate texts, prompts per column role saved with the model. The resolved config is written beside "
-        "the checkpoints. Multi-GPU: launch it with torchrun --nproc_per_node N (or accelerate launch); negatives are then "
+        "the checkpoints, with the commit of every Hub source (a 'revision: pin-at-pull' takes the commit of "
+        "DATA_DIR/<config name>.lock.yaml written by 'rumteb data pull --config'). Multi-GPU: launch it with torchrun --nproc_per_node N (or accelerate launch); negatives are then "
         "gathered across processes and every global step draws all its batches from one dataset. Checkpoints every "
         "save_steps steps; --resume continues from the newest.",
         epilog=_TRAIN_EPILOG,
@@ -35,7 +37,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "config",
         nargs="?",
         metavar="CONFIG",
-        help="a YAML config file, or the name of a config shipped with rumteb (ru-en-rosberta)",
+        help="a YAML config file, or the name of a config shipped with rumteb (ru-en-rosberta, "
+        "ru-en-rosberta-local)",
     )
     parser.add_argument(
         "--dump-config",
@@ -76,13 +79,18 @@ def _cmd_train(args: argparse.Namespace) -> int:
             "rumteb train needs a CONFIG (a YAML file or a shipped name such as ru-en-rosberta)."
         )
     from rumteb.recipe.config import load_config
+    from rumteb.recipe.lock import apply_lock, config_name
     from rumteb.recipe.training import train
 
     overrides = [*args.overrides, *(["resume=true"] if args.resume else [])]
     if args.exclude_contaminated and not any(o.startswith("exclude_contaminated=") for o in overrides):
         overrides.append("exclude_contaminated=true")
-    config = load_config(resolve_config(args.config), overrides=overrides)
+    path = resolve_config(args.config)
+    # pin-at-pull sources take the commits of DATA_DIR/<config name>.lock.yaml ('rumteb data pull --config')
+    config = apply_lock(load_config(path, overrides=overrides), config_name(path))
     result = train(config)
+    for name, commit in result.commits.items():
+        sys.stdout.write(f"trained on {name}: {commit}\n")
     for name, count in result.excluded.items():
         sys.stdout.write(f"excluded {count} contaminated examples of {name}\n")
     sys.stdout.write(f"saved the trained model to {result.model_dir}\n")

@@ -122,6 +122,30 @@ def check_hub_access(datasets: Sequence[dict[str, Any]], tasks: Sequence[str]) -
             raise HubError(f"{mapped} (needed by {', '.join(tasks[:5])})") from err
 
 
+def resolve_commit(repo_id: str, revision: str = "main") -> str:
+    """The 40-hex commit a branch or tag of a Hub dataset names now (one small request).
+
+    Raises:
+        HubError: The Hub does not give the dataset (not found, gated, unreachable, offline).
+
+    Example:
+        >>> resolve_commit("IlyaGusev/habr")  # doctest: +SKIP
+        '3e67cc2...'
+    """
+    from huggingface_hub import HfApi
+
+    try:
+        info = HfApi().dataset_info(
+            repo_id, revision=revision, timeout=float(os.environ.get("HF_HUB_ETAG_TIMEOUT", 10))
+        )
+    except Exception as err:  # classified below; anything not about the Hub keeps its traceback
+        mapped = hub_error(repo_id, revision, err)
+        if mapped is None:
+            raise
+        raise mapped from err
+    return str(info.sha)
+
+
 def cached_revision(repo_id: str, revision: str) -> bool:
     """Whether huggingface_hub's cache (``HF_HUB_CACHE``) holds ``repo_id`` at ``revision`` and at no other one.
 

@@ -11,7 +11,7 @@ import logging
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -75,6 +75,7 @@ class _Pull:
     revision: str
     tasks: tuple[str, ...]
     subsets: tuple[str, ...] | None  # the subsets to keep, when the repo splits languages into configs
+    patterns: tuple[str, ...] | None = None  # only these files (with README.md), when the caller names them
 
 
 def _plan(tasks: Sequence[Any]) -> list[_Pull]:
@@ -126,10 +127,18 @@ def pull_repos(
     to: str | os.PathLike[str],
     *,
     download: Downloader | None = None,
+    patterns: Mapping[tuple[str, str], Sequence[str] | None] | None = None,
 ) -> list[Manifest]:
-    """Download whole Hub datasets at pinned revisions into the mirror ``to``, with manifests, as `pull` does for
+    """Download Hub datasets at pinned revisions into the mirror ``to``, with manifests, as `pull` does for
     tasks: ``repos`` holds ``(repo_id, revision, used_by)`` (e.g. the training sources of a config, ``used_by``
     naming the source). A repository named twice at one revision is downloaded once.
+
+    Args:
+        repos: ``(repo_id, revision, used_by)`` per dataset.
+        to: The mirror folder; created when missing.
+        download: The function that fetches one repository (default: ``huggingface_hub.snapshot_download``).
+        patterns: Per ``(repo_id, revision)``, only the files matching these glob patterns (and ``README.md``);
+            the whole repository when missing or None.
 
     Example:
         >>> pull_repos([("IlyaGusev/habr", "<40-hex commit>", "habr")], "train_data")  # doctest: +SKIP
@@ -137,7 +146,12 @@ def pull_repos(
     grouped: dict[tuple[str, str], list[str]] = {}
     for repo_id, revision, used_by in repos:
         grouped.setdefault((repo_id, revision), []).append(used_by)
-    plan = [_Pull(repo_id, revision, tuple(names), None) for (repo_id, revision), names in grouped.items()]
+    wanted = patterns or {}
+    plan = []
+    for (repo_id, revision), names in grouped.items():
+        only = wanted.get((repo_id, revision))
+        files = None if only is None else tuple(dict.fromkeys(["README.md", *only]))
+        plan.append(_Pull(repo_id, revision, tuple(names), None, files))
     return _pull_plan(plan, Path(to), download or _hub_download)
 
 
@@ -150,7 +164,7 @@ def _pull_plan(plan: Sequence[_Pull], root: Path, fetch: Downloader) -> list[Man
         staging = folder.with_name(f".{folder.name}.partial")
         if staging.exists():
             shutil.rmtree(staging)
-        patterns = None
+        patterns = None if item.patterns is None else list(item.patterns)
         try:
             if item.subsets is not None:
                 fetch(item.repo_id, item.revision, staging, ["README.md"])

@@ -52,7 +52,7 @@ from rumteb.recipe.config import load_config as load_config
 from rumteb.recipe.config import resolve_config as resolve_config
 from rumteb.recipe.config import shipped_configs as shipped_configs
 from rumteb.recipe.source_config import ROLES as ROLES
-from rumteb.recipe.sources import load_source, source_texts
+from rumteb.recipe.sources import check_ready, load_source, source_texts
 
 __all__ = ["DatasetConfig", "TrainConfig", "TrainResult", "config_from_dict", "load_config", "train"]
 
@@ -71,6 +71,8 @@ class TrainResult:
         world_size: the number of processes.
         resumed_from: the checkpoint folder the run continued from, if any.
         excluded: per dataset, the examples dropped by ``exclude_contaminated`` (also in contamination.json).
+        commits: per Hub source, ``repo@commit`` of the data it trained on (also the ``revision`` of each source in
+            the saved ``training_config.yaml``).
     """
 
     model_dir: Path
@@ -80,6 +82,7 @@ class TrainResult:
     world_size: int = 1
     resumed_from: Path | None = None
     excluded: Mapping[str, int] = dataclasses.field(default_factory=dict)
+    commits: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
 def _column_prompts(spec: DatasetConfig) -> dict[str, str]:
@@ -167,6 +170,11 @@ def train(config: TrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
 
     from rumteb.recipe._sampler import StepAlignedBatchSampler
 
+    for spec in config.datasets:  # an unpinned or unmapped source fails before the model loads
+        check_ready(spec)
+    commits = {d.name: f"{d.hub}@{d.revision}" for d in config.datasets if d.hub is not None}
+    for name, commit in commits.items():
+        logger.info("Training source %s: %s", name, commit)
     set_seed(config.seed)
     # Without an accelerator transformers must be told it runs on the CPU: bf16 autocast is refused otherwise, and
     # accelerate treats a multi-process launch as multi-CPU (gloo) only then.
@@ -289,6 +297,7 @@ def train(config: TrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
         world_size=world_size,
         resumed_from=Path(checkpoint) if checkpoint else None,
         excluded=excluded,
+        commits=commits,
     )
 
 

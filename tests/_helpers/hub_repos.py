@@ -121,3 +121,76 @@ def train_repo(shared: Path, work: Path) -> Repo:
         for r in read_jsonl(shared / "train" / "paraphraser" / "train.jsonl")[:200]
     ]
     return _two_commits(work / "train", TRAIN_REPO, TRAIN_REVISION, {"default": {"train": rows}})
+
+
+# --- training sources named like the paper's (rumteb data pull --config) --------------------------------------------
+
+STACKOVERFLOW = "IlyaGusev/ru_stackoverflow"
+NEWS_COMMENTARY = "Helsinki-NLP/news_commentary"
+HABR = "IlyaGusev/habr"
+PIKABU = "IlyaGusev/pikabu"
+SOURCE_ROWS = 48
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha1(text.encode()).hexdigest()
+
+
+def source_repos(shared: Path, work: Path) -> list[Repo]:
+    """Stand-ins for four of the paper's sources, with the fields their cards document, filled with real Russian
+    and English text from ../shared/data:
+
+    - ``IlyaGusev/ru_stackoverflow``: title, text_markdown and answers (a list of {text_markdown, score}); two
+      commits, ``main`` the second (a ``pin-at-pull`` must lock that one);
+    - ``Helsinki-NLP/news_commentary``, config ``en-ru``: id and translation {en, ru} (a Translation feature);
+    - ``IlyaGusev/habr``: a loading script ``habr.py`` beside ``habr.jsonl`` (datasets refuses the whole repository;
+      ``data_files: [habr.jsonl]`` reads it);
+    - ``IlyaGusev/pikabu``: title and body, not the card's text_markdown (the column mismatch).
+    """
+    import json
+
+    import datasets
+
+    para = [r for r in read_jsonl(shared / "train" / "paraphraser" / "train.jsonl") if r["label"] == 1]
+    ru = read_jsonl(shared / "train" / "stsb_multi_mt" / "ru-train.jsonl")[:SOURCE_ROWS]
+    en = read_jsonl(shared / "train" / "stsb_multi_mt" / "en-train.jsonl")[:SOURCE_ROWS]
+    questions = [
+        {
+            "question_id": i,
+            "title": r["sentence1"],
+            "text_markdown": r["sentence2"],
+            "answers": [{"text_markdown": r["sentence2"], "score": 1}, {"text_markdown": "", "score": 0}],
+        }
+        for i, r in enumerate(para[:SOURCE_ROWS])
+    ]
+    old = _files(make_mirror(work / "so-1", STACKOVERFLOW, {"default": {"train": questions[:10]}}))
+    new = _files(make_mirror(work / "so-2", STACKOVERFLOW, {"default": {"train": questions}}))
+    pairs = [
+        {"id": str(i), "translation": {"en": e["sentence1"], "ru": r["sentence1"]}}
+        for i, (e, r) in enumerate(zip(en, ru, strict=True))
+    ]
+    news_features = datasets.Features(
+        {"id": datasets.Value("string"), "translation": datasets.Translation(languages=["en", "ru"])}
+    )
+    news = _files(
+        make_mirror(
+            work / "news", NEWS_COMMENTARY, {"en-ru": {"train": pairs}}, features={"en-ru": news_features}
+        )
+    )
+    articles = [
+        {"id": i, "title": r["sentence1"], "lead_markdown": r["sentence2"], "tags": ["a", "b"]}
+        for i, r in enumerate(para[SOURCE_ROWS : 2 * SOURCE_ROWS])
+    ]
+    habr = {
+        "README.md": b"---\nlanguage: [ru]\n---\n# Habr stand-in\n",
+        "habr.py": b"# a loading script, as the real repository has\n",
+        "habr.jsonl": "".join(json.dumps(a, ensure_ascii=False) + "\n" for a in articles).encode(),
+    }
+    posts = [{"title": r["sentence1"], "body": r["sentence2"]} for r in para[:SOURCE_ROWS]]
+    pikabu = _files(make_mirror(work / "pikabu", PIKABU, {"default": {"train": posts}}))
+    return [
+        Repo(STACKOVERFLOW, [(_sha("so@1"), old), (_sha("so@2"), new)]),
+        Repo(NEWS_COMMENTARY, [(_sha("news@1"), news)]),
+        Repo(HABR, [(_sha("habr@1"), habr)]),
+        Repo(PIKABU, [(_sha("pikabu@1"), pikabu)]),
+    ]

@@ -155,4 +155,4 @@ def test_shipped_config_by_name_and_dump(capsys: pytest.CaptureFixture[str]) -> 
     dumped = capsys.readouterr().out
     assert dumped == shipped_configs()["ru-en-rosberta"].read_text(encoding="utf-8")
     assert main(["train", "ru-en-rosbert"]) == 1
-    assert "Did you mean: ru-en-rosberta?" in capsys.readouterr().err
+    assert "Did you mean: ru-en-rosberta, ru-en-rosberta-local?" in capsys.readouterr().err
