@@ -23,7 +23,7 @@ from rumteb.data.errors import (
     RevisionMismatchError,
     cannot_read,
 )
-from rumteb.data.hub import HubError, resolve_commit
+from rumteb.data.hub import HubError, request_errors, resolve_commit
 from rumteb.data.location import (
     ENV_VAR,
     dataset_folder,
@@ -67,6 +67,7 @@ __all__ = [
     "pull",
     "pull_repos",
     "read_manifest",
+    "request_errors",
     "resolve_commit",
     "resolve_data_dir",
     "verify",

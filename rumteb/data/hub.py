@@ -28,6 +28,24 @@ def endpoint() -> str:
     return str(constants.ENDPOINT)
 
 
+def request_errors() -> tuple[type[BaseException], ...]:
+    """The exception classes a failed Hub request raises: OSError (huggingface_hub's own errors) and, since
+    huggingface_hub 1.x, its HTTP client's ``HTTPError`` (httpx2 or httpx by version), which is no OSError.
+
+    Example:
+        >>> OSError in request_errors()
+        True
+    """
+    import importlib
+    import importlib.util
+
+    errors: list[type[BaseException]] = [OSError]
+    for client in ("httpx2", "httpx"):
+        if importlib.util.find_spec(client) is not None:
+            errors.append(importlib.import_module(client).HTTPError)
+    return tuple(errors)
+
+
 def _chain(err: BaseException) -> Iterator[BaseException]:
     seen: set[int] = set()
     current: BaseException | None = err

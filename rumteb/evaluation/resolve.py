@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from rumteb.data import request_errors
 from rumteb.errors import ParameterError, UnknownNameError
 from rumteb.models.loading import weight_files, weights_fingerprint
 from rumteb.models.settings import EncoderChoice, EncoderSettings, EndpointSettings
@@ -113,9 +114,11 @@ def load_model(
     else:
         import mteb
 
+        # not on the Hub, unreachable, no mteb loader
+        not_found: tuple[type[BaseException], ...] = (*request_errors(), NotImplementedError)
         try:
             loaded = mteb.get_model(model, revision, device=device)
-        except _hub_errors() as err:  # not on the Hub, Hub unreachable, no mteb loader
+        except not_found as err:
             raise _unknown_model(model, err) from err
     _set_prompts(loaded, prompts)
     return loaded
@@ -149,18 +152,6 @@ class _UnusedSettingsError(ParameterError):
         encoder = options.get("encoder")
         switch = f"{encoder} rumteb" if encoder else "encoder='rumteb'"
         return self._text(lambda name: options.get(name, name), switch)
-
-
-def _hub_errors() -> tuple[type[BaseException], ...]:
-    """What loading a model by name raises when it is not on the Hub, the Hub is unreachable (huggingface_hub's
-    HTTP client, httpx2 or httpx by version, raises no OSError) or mteb has no loader for it."""
-    import importlib.util
-
-    errors: list[type[BaseException]] = [OSError, NotImplementedError]
-    for client in ("httpx2", "httpx"):
-        if importlib.util.find_spec(client) is not None:
-            errors.append(importlib.import_module(client).HTTPError)
-    return tuple(errors)
 
 
 def _one_device(settings: EncoderSettings) -> str | None:
