@@ -28,7 +28,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rumteb.reporting import meta_block, submission, versions
 from rumteb.reporting.findings import Problem, rerun_command
 
 __all__ = ["RESULTS_REPO", "CheckReport", "Problem", "check_results"]
@@ -101,7 +100,7 @@ def check_results(
         ...     print(problem)
     """
     from rumteb.benchmark import canonical_benchmark_name
-    from rumteb.reporting import result_file, results
+    from rumteb.reporting import result_file, results, submission
 
     benchmark = canonical_benchmark_name(benchmark)
     root = Path(path).expanduser()
@@ -137,6 +136,8 @@ def check_results(
 
 def _check_registered(revisions: Sequence[Path], blocks: dict[str, str]) -> list[Problem]:
     """The model in mteb's registry (else an error, and its ``ModelMeta`` block from its newest meta folder)."""
+    from rumteb.reporting import meta_block, submission
+
     with_meta = [f for f in revisions if (f / "model_meta.json").is_file()]
     name = revisions[0].parent.name.replace("__", "/", 1)
     for folder in with_meta:
@@ -168,7 +169,7 @@ def _task_names() -> set[str]:
 
 
 def _check_model(model_folder: Path, revisions: list[Path], benchmark: str) -> list[Problem]:
-    from rumteb.reporting import leaderboard, result_file
+    from rumteb.reporting import leaderboard, result_file, submission
     from rumteb.reporting.result_file import ResultsError
 
     problems: list[Problem] = []
@@ -246,6 +247,8 @@ def _check_revision_folder(folder: Path) -> tuple[str | None, list[Problem]]:
 
     Returns the model name from ``model_meta.json`` (None when absent or unreadable) and the problems.
     """
+    from rumteb.reporting import versions
+
     tasks = _task_names()
     files = [p for p in sorted(folder.glob("*.json")) if p.stem in tasks]
     recorded = {p: version for p in files for readable, version in [versions.mteb_version(p)] if readable}

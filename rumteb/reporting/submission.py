@@ -11,8 +11,9 @@ Each rule follows one of that repository's tests or workflows, named in the mess
   on ``main``: ``tests/test_no_splits_are_removed.py`` (no split or ``hf_subset`` removed),
   ``tests/test_no_languages_are_removed.py`` (no language removed from a split and subset) and
   ``tests/test_results_diff.py`` (each main score within 0.001 of the existing one, read with mteb's
-  ``TaskResult.only_main_score``, scores above 1 divided by 100); a file that the repository does not have yet must
-  come from mteb > 2.0.0, as the repository takes new results (with ``run_settings.jsonl``, checked here too).
+  ``TaskResult.only_main_score``, scores above 1 divided by 100); ``tests/test_duplicate_results.py`` (a new task
+  file whose task the repository has under another revision of the model); and a file that the repository does not
+  have yet must come from mteb > 2.0.0, as the repository takes new results (with ``run_settings.jsonl``).
 
 Example:
     >>> folder = Path("out/results/org__model/0123456789abcdef0123456789abcdef01234567")
@@ -159,7 +160,8 @@ def check_against(folder: Path, clone: Path) -> list[Problem]:
 
     Returns:
         One problem per file that removes splits, subsets or languages, or moves main scores by more than 0.001;
-        and, in a folder written by mteb < 2 only, one for the files the repository does not have yet.
+        one for new files whose tasks the repository has under another revision; and, in a folder written by
+        mteb < 2 only, one for the files the repository does not have yet.
 
     Example:
         >>> check_against(folder, results_folder_of_clone("results-clone"))
@@ -179,6 +181,7 @@ def check_against(folder: Path, clone: Path) -> list[Problem]:
             new_files.append(path)
             continue
         problems += _compare(path, old, new)
+    problems += _duplicates(folder, clone, new_files)
     if new_files and not is_modern(folder):
         problems.append(
             Problem(
@@ -192,6 +195,28 @@ def check_against(folder: Path, clone: Path) -> list[Problem]:
             )
         )
     return problems
+
+
+def _duplicates(folder: Path, clone: Path, new_files: list[Path]) -> list[Problem]:
+    """New task files that the repository holds under another revision of the model (one revision per task)."""
+    model = clone / folder.parent.name
+    others = (
+        sorted(d for d in model.iterdir() if d.is_dir() and d.name != folder.name) if model.is_dir() else []
+    )
+    found = [(p.stem, o.name) for p in new_files for o in others if (o / p.name).is_file()]
+    if not found:
+        return []
+    return [
+        Problem(
+            "error",
+            folder,
+            f"{len(found)} tasks have results under another revision of the model in the results repository "
+            f"({', '.join(f'{task} in {revision}' for task, revision in found)}); its CI allows one revision per "
+            "task (tests/test_duplicate_results.py).",
+            "delete the other revision's files in the same pull request (the test keeps the revision mteb's "
+            "registry names), or leave these tasks out.",
+        )
+    ]
 
 
 def _compare(path: Path, old: Mapping[str, Any], new: Mapping[str, Any]) -> list[Problem]:

@@ -103,14 +103,21 @@ def test_a_removed_subset_and_language_are_named(copy: Path, clone: Path) -> Non
     assert "(tests/test_no_languages_are_removed.py)" in language
 
 
-def test_new_files_of_mteb_1_are_refused_against_the_repository(copy: Path, clone: Path) -> None:
+def test_a_new_revision_of_mteb_1_files_is_refused_against_the_repository(copy: Path, clone: Path) -> None:
     old = copy / E5
     new = old.parent / ("0" * 40)
     old.rename(new)
     assert check_results(copy).ok  # without the repository: published history, a warning
-    (error,) = _errors(copy, clone)
-    assert error.startswith(f"ERROR {new}: 23 result files are not in the results repository yet (CEDR")
-    assert "come from mteb <= 2.0.0" in error and "rumteb run -m intfloat/multilingual-e5-small -t" in error
+    (duplicate, version) = _errors(copy, clone)
+    assert duplicate.startswith(f"ERROR {new}: 23 tasks have results under another revision of the model")
+    assert (
+        f"(CEDRClassification in {old.name}, " in duplicate
+        and "(tests/test_duplicate_results.py)" in duplicate
+    )
+    assert version.startswith(f"ERROR {new}: 23 result files are not in the results repository yet (CEDR")
+    assert (
+        "come from mteb <= 2.0.0" in version and "rumteb run -m intfloat/multilingual-e5-small -t" in version
+    )
 
 
 def test_a_file_over_10_mb_is_named(copy: Path) -> None:
