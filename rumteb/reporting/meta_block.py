@@ -110,7 +110,10 @@ def model_meta_values(folder: Path) -> dict[str, Any]:
     if values["training_datasets"] is not None:
         values["training_datasets"] = set(values["training_datasets"])
     if values["similarity_fn_name"] is not None:
-        values["similarity_fn_name"] = ScoringFunction(values["similarity_fn_name"])
+        try:
+            values["similarity_fn_name"] = ScoringFunction(values["similarity_fn_name"])
+        except ValueError:  # a name this mteb does not know: left to fill in, with its comment
+            values["similarity_fn_name"] = None
     values.update({key: meta[key] for key in _OPTIONAL if meta.get(key) is not None})
     values.update({key: meta[key] for key in _DEFAULTS if meta.get(key) not in (None, _DEFAULTS[key])})
     return values
