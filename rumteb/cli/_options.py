@@ -34,6 +34,7 @@ OPTIONS: dict[str, str] = {
     "prompts": "--prompts",
     "batch_size": "--batch-size",
     "evaluator_threads": "--evaluator-threads",
+    "against": "--against",
 }
 
 

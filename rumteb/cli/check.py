@@ -6,6 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from rumteb.cli._errors import CommandError
 from rumteb.reporting.check import RESULTS_REPO, check_results
 
 
@@ -18,9 +19,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         f"({RESULTS_REPO}): every task of the benchmark present with a finite main score on the splits and "
         "subsets the leaderboard averages, the pinned dataset revisions (a warning naming both otherwise), "
         "model_meta.json with the model's name and a Hub commit as revision, the mteb version and "
-        "run_settings.jsonl. Exits 1 with one line per problem and its fix; exits 0 printing the folder to copy "
-        "into the results repository.",
-        epilog="example:\n  rumteb check results/results/ORG__MODEL -b ruMTEB",
+        "run_settings.jsonl; then the results repository's CI rules (task name = file name, no file over 10 MB, "
+        "an organization in the model name, the model in mteb's registry) and, with --against, its pull request "
+        "checks (no split, subset or language removed, main scores within 0.001 of the result of the same "
+        "revision there). For a model mteb's registry does not know, prints the ModelMeta block to add to mteb "
+        "(fields the folder does not hold left None with a comment). Exits 1 with one line per problem and its "
+        "fix; exits 0 printing the folder to copy into the results repository.",
+        epilog="examples:\n  rumteb check results/results/ORG__MODEL -b ruMTEB\n"
+        "  rumteb check OUT --against results-clone --model-meta-out model_meta_block.py",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument(
@@ -32,13 +38,43 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument(
         "-b", "--benchmark", default="ruMTEB", help="ruMTEB (default), ruMTEB(v1) or ruMTEB(v1.1)"
     )
+    parser.add_argument(
+        "--against",
+        type=Path,
+        metavar="RESULTS_REPO_CLONE",
+        help="a clone of the results repository: compare each file with the one of the same model, revision "
+        "and task there, as its CI does for a pull request",
+    )
+    parser.add_argument(
+        "--model-meta-out",
+        type=Path,
+        metavar="FILE",
+        help="write the ModelMeta block(s) for models mteb's registry does not know to FILE instead of printing",
+    )
     parser.set_defaults(handler=_cmd_check)
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
-    report = check_results(args.path, args.benchmark)
+    out = args.model_meta_out
+    if out is not None and not out.parent.is_dir():
+        raise CommandError(
+            f"The '--model-meta-out' option must be a file in an existing folder. Got {str(out)!r} instead."
+        )
+    report = check_results(args.path, args.benchmark, against=args.against)
     for problem in report.problems:
         sys.stdout.write(f"{problem}\n")
+    blocks = "\n\n".join(report.model_meta_blocks.values())
+    if blocks and out is not None:
+        out.write_text(blocks, encoding="utf-8")
+        names = ", ".join(report.model_meta_blocks)
+        sys.stdout.write(
+            f"ModelMeta for {names} (to add to mteb/models/model_implementations/) written to {out}\n"
+        )
+    elif blocks:
+        sys.stdout.write(
+            "ModelMeta to add to mteb (mteb/models/model_implementations/), then open a pull request:\n"
+        )
+        sys.stdout.write(blocks)
     counts = f"{len(report.errors)} errors, {len(report.warnings)} warnings"
     if not report.ok:
         sys.stdout.write(f"NOT READY for the {report.benchmark} leaderboard: {counts}.\n")

@@ -8,7 +8,9 @@ writes and what the results repository takes as a new submission): a ``model_met
 match the folders, a revision that is a Hub commit (40 hex digits, not the weight hash of a local folder), the
 mteb version in every result file and a ``run_settings.jsonl`` entry for every split and subset. Folders written
 only by older mteb versions are published history: the results repository keeps them, and they pass with a
-warning.
+warning. Then the results repository's own CI rules (`rumteb.reporting.submission`), against a clone of it when
+given, and for a model that mteb's registry does not know, the ``ModelMeta`` to add to mteb
+(`rumteb.reporting.meta_block`).
 
 Example:
     >>> report = check_results("../shared/data/published")
@@ -21,36 +23,20 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from rumteb.reporting.findings import Problem, rerun_command
+
+__all__ = ["RESULTS_REPO", "CheckReport", "Problem", "check_results"]
 
 #: A Hub commit: what the results repository expects as a model revision.
 _COMMIT = re.compile(r"^[0-9a-f]{40}$")
 #: Revision folders that name no model revision (mteb's placeholders, and results copied from papers).
 _NO_REVISION = ("external", "no_revision_available")
 RESULTS_REPO = "https://github.com/embeddings-benchmark/results"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding: ``level`` is ``"error"`` (the folder is not ready) or ``"warning"`` (it is, but look).
-
-    Attributes:
-        level: ``"error"`` or ``"warning"``.
-        where: The file or folder concerned.
-        message: What is wrong, naming the bad value.
-        fix: What to do about it.
-    """
-
-    level: str
-    where: Path
-    message: str
-    fix: str
-
-    def __str__(self) -> str:
-        return f"{self.level.upper()} {self.where}: {self.message} Fix: {self.fix}"
 
 
 @dataclass(frozen=True)
@@ -61,11 +47,14 @@ class CheckReport:
         benchmark: The canonical benchmark name checked against.
         models: The model folders checked (``<org__model>``), sorted.
         problems: Errors first, then warnings, each group in folder order.
+        model_meta_blocks: For each model that mteb's registry does not know, by name: the ``ModelMeta`` code
+            to add to mteb (`rumteb.reporting.meta_block.model_meta_block`).
     """
 
     benchmark: str
     models: Sequence[Path]
     problems: Sequence[Problem] = field(default_factory=list)
+    model_meta_blocks: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
@@ -83,13 +72,20 @@ class CheckReport:
         return [p for p in self.problems if p.level == "warning"]
 
 
-def check_results(path: str | os.PathLike[str], benchmark: str = "ruMTEB") -> CheckReport:
+def check_results(
+    path: str | os.PathLike[str],
+    benchmark: str = "ruMTEB",
+    against: str | os.PathLike[str] | None = None,
+) -> CheckReport:
     """Check every model under ``path`` for what the ruMTEB leaderboard and the results repository need.
 
     Args:
         path: A results folder in mteb's layout, at any level: an mteb cache root (holding ``results/``), a
             ``results/`` folder, a model folder ``<org__model>`` or one of its revision folders.
         benchmark: ``"ruMTEB"`` (alias ``"ruMTEB(v1)"``) or ``"ruMTEB(v1.1)"``.
+        against: A clone of the results repository (or its ``results/`` folder): each file is compared with the
+            file of the same model, revision and task there, as the repository's CI compares a pull request
+            with ``main`` (no split, subset or language removed; main scores within 0.001).
 
     Returns:
         The report; ``report.ok`` is False when any error was found.
@@ -97,13 +93,14 @@ def check_results(path: str | os.PathLike[str], benchmark: str = "ruMTEB") -> Ch
     Raises:
         LookupError: Unknown benchmark (with the closest names).
         rumteb.reporting.result_file.ResultsError: ``path`` is not a folder or holds no ruMTEB result file.
+        rumteb.errors.ParameterError: ``against`` is not a clone of the results repository.
 
     Example:
         >>> for problem in check_results("out/results", "ruMTEB").problems:
         ...     print(problem)
     """
     from rumteb.benchmark import canonical_benchmark_name
-    from rumteb.reporting import result_file, results
+    from rumteb.reporting import result_file, results, submission
 
     benchmark = canonical_benchmark_name(benchmark)
     root = Path(path).expanduser()
@@ -112,6 +109,7 @@ def check_results(path: str | os.PathLike[str], benchmark: str = "ruMTEB") -> Ch
             f"The 'path' parameter of check_results must be an existing results folder. Got {str(root)!r} "
             "instead."
         )
+    clone = submission.results_folder_of_clone(against) if against is not None else None
     folders = results._revision_folders(root)
     by_model: dict[Path, list[Path]] = {}
     for folder in folders:
@@ -123,10 +121,45 @@ def check_results(path: str | os.PathLike[str], benchmark: str = "ruMTEB") -> Ch
             "after ruMTEB tasks (e.g. TERRa.json), as mteb writes them."
         )
     problems: list[Problem] = []
+    blocks: dict[str, str] = {}
     for model_folder, revisions in sorted(by_model.items()):
         problems += _check_model(model_folder, sorted(revisions), benchmark)
+        for folder in sorted(revisions):
+            problems += submission.check_folder(folder)
+            problems += submission.check_against(folder, clone) if clone is not None else []
+        problems += _check_registered(sorted(revisions), blocks)
     problems.sort(key=lambda p: p.level != "error")  # stable: errors first, each group in folder order
-    return CheckReport(benchmark=benchmark, models=sorted(by_model), problems=problems)
+    return CheckReport(
+        benchmark=benchmark, models=sorted(by_model), problems=problems, model_meta_blocks=blocks
+    )
+
+
+def _check_registered(revisions: Sequence[Path], blocks: dict[str, str]) -> list[Problem]:
+    """The model in mteb's registry (else an error, and its ``ModelMeta`` block from its newest meta folder)."""
+    from rumteb.reporting import meta_block, submission
+
+    with_meta = [f for f in revisions if (f / "model_meta.json").is_file()]
+    name = revisions[0].parent.name.replace("__", "/", 1)
+    for folder in with_meta:
+        found = submission.model_name(folder)
+        name = found or name
+    if meta_block.is_registered(name):
+        return []
+    fix = "add a ModelMeta for it to mteb/models/model_implementations/ in a pull request to mteb"
+    if with_meta and submission.model_name(with_meta[-1]):
+        blocks[name] = meta_block.model_meta_block(with_meta[-1])
+        fix += " (rumteb check prints it, or writes it with --model-meta-out)"
+    else:
+        fix += " (rumteb check writes one from the model_meta.json that rumteb run writes)"
+    return [
+        Problem(
+            "error",
+            revisions[0].parent,
+            f"the model {name!r} is not in mteb's model registry: the results repository's CI fails until a "
+            "ModelMeta for it is merged into mteb (tests/test_model_implementation.py).",
+            fix + ".",
+        )
+    ]
 
 
 def _task_names() -> set[str]:
@@ -136,7 +169,7 @@ def _task_names() -> set[str]:
 
 
 def _check_model(model_folder: Path, revisions: list[Path], benchmark: str) -> list[Problem]:
-    from rumteb.reporting import leaderboard, result_file
+    from rumteb.reporting import leaderboard, result_file, submission
     from rumteb.reporting.result_file import ResultsError
 
     problems: list[Problem] = []
@@ -151,12 +184,17 @@ def _check_model(model_folder: Path, revisions: list[Path], benchmark: str) -> l
         for file in sorted(folder.glob("*.json")):
             if file.stem not in plan:
                 continue
+            if submission.declared_task_name(file) not in (None, file.stem):
+                unreadable.add(
+                    file.stem
+                )  # a task name other than the file's: reported by the submission rules
+                continue
             try:
                 scores = result_file.read_task_result(file)
             except ResultsError as err:
                 unreadable.add(file.stem)
                 problems.append(
-                    Problem("error", file, str(err), f"re-run the task: {_rerun(name, [file.stem])}.")
+                    Problem("error", file, str(err), f"re-run the task: {rerun_command(name, [file.stem])}.")
                 )
                 continue
             read.setdefault(file.stem, []).append(scores)
@@ -168,7 +206,7 @@ def _check_model(model_folder: Path, revisions: list[Path], benchmark: str) -> l
                 "error",
                 model_folder,
                 f"{len(missing)} of the {len(plan)} {benchmark} tasks have no result: {', '.join(missing)}.",
-                f"run them: {_rerun(name, missing)}.",
+                f"run them: {rerun_command(name, missing)}.",
             )
         )
     return problems
@@ -187,7 +225,7 @@ def _check_task_file(scores: Any, keys: Sequence[tuple[str, str]], model: str) -
                 scores.path,
                 f"no main score for {', '.join(absent)} (split/subset), which the leaderboard averages; the "
                 f"file has {', '.join(f'{s}/{h}' for s, h in sorted(scores.scores)) or 'none'}.",
-                f"re-run the task on the benchmark's splits: {_rerun(model, [scores.task])}.",
+                f"re-run the task on the benchmark's splits: {rerun_command(model, [scores.task])}.",
             )
         )
     pinned = TASKS_BY_NAME[scores.task].metadata.dataset["revision"]
@@ -198,7 +236,7 @@ def _check_task_file(scores: Any, keys: Sequence[tuple[str, str]], model: str) -
                 scores.path,
                 f"dataset revision {scores.dataset_revision}, not the pinned {pinned} (the leaderboard shows "
                 "results of earlier revisions of the same data).",
-                f"none needed; to score today's data: {_rerun(model, [scores.task])}.",
+                f"none needed; to score today's data: {rerun_command(model, [scores.task])}.",
             )
         )
     return problems
@@ -209,15 +247,14 @@ def _check_revision_folder(folder: Path) -> tuple[str | None, list[Problem]]:
 
     Returns the model name from ``model_meta.json`` (None when absent or unreadable) and the problems.
     """
+    from rumteb.reporting import versions
+
     tasks = _task_names()
     files = [p for p in sorted(folder.glob("*.json")) if p.stem in tasks]
-    versions = {p: version for p in files for readable, version in [_mteb_version(p)] if readable}
+    recorded = {p: version for p in files for readable, version in [versions.mteb_version(p)] if readable}
     # what mteb 2 writes (rumteb run included); older folders are the results repository's history
-    modern = (folder / "run_settings.jsonl").is_file() or any(
-        v is not None and v >= (2, 0, 0) for v in versions.values()
-    )
-    if not modern:
-        found = sorted({".".join(map(str, v)) for v in versions.values() if v is not None})
+    if not versions.is_modern(folder):
+        found = sorted({".".join(map(str, v)) for v in recorded.values() if v is not None})
         written = f"mteb {', '.join(found)}" if found else "an mteb version it does not record"
         fix = "none for published history; to submit new results, re-run with rumteb run (mteb 2)."
         return None, [
@@ -234,7 +271,7 @@ def _check_revision_folder(folder: Path) -> tuple[str | None, list[Problem]]:
     name, meta_problems = _check_model_meta(folder)
     problems += meta_problems
     model = name or folder.parent.name.replace("__", "/", 1)
-    old = [p.stem for p, v in versions.items() if v is None or v <= (2, 0, 0)]
+    old = [p.stem for p, v in recorded.items() if v is None or v <= (2, 0, 0)]
     if old:
         problems.append(
             Problem(
@@ -242,10 +279,10 @@ def _check_revision_folder(folder: Path) -> tuple[str | None, list[Problem]]:
                 folder,
                 f"{len(old)} result files record no mteb version or one <= 2.0.0 ({', '.join(old)}); the results "
                 "repository takes new results only from mteb > 2.0.0.",
-                f"re-run them with rumteb run (mteb 2): {_rerun(model, old)} --overwrite-strategy always.",
+                f"re-run them with rumteb run (mteb 2): {rerun_command(model, old)} --overwrite-strategy always.",
             )
         )
-    problems += _check_run_settings(folder, files, model)
+    problems += versions.check_run_settings(folder, files, model)
     return name, problems
 
 
@@ -306,82 +343,3 @@ def _check_model_meta(folder: Path) -> tuple[str | None, list[Problem]]:
             )
         )
     return name, problems
-
-
-def _check_run_settings(folder: Path, files: Sequence[Path], model: str) -> list[Problem]:
-    """Every (task, split, subset) of the result files has a ``run_settings.jsonl`` entry naming mteb > 2.0.0."""
-    path = folder / "run_settings.jsonl"
-    rerun = f"re-run with rumteb run (mteb writes it): {_rerun(model, [f.stem for f in files])}"
-    if not path.is_file():
-        return [Problem("error", folder, "no run_settings.jsonl.", rerun + " --overwrite-strategy always.")]
-    covered: dict[tuple[str, str, str], tuple[int, int, int] | None] = {}
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            entry = json.loads(line)
-        except ValueError as err:
-            return [Problem("error", path, f"line {number} is not JSON ({err}).", rerun + ".")]
-        if not isinstance(entry, dict):
-            return [Problem("error", path, f"line {number} is not a JSON object.", rerun + ".")]
-        splits = entry.get("splits", [entry.get("split")])
-        subsets = entry.get("subsets", [entry.get("subset")])
-        version = entry.get("version")
-        mteb_version = _parse_version(version.get("mteb") if isinstance(version, dict) else None)
-        for split in splits if isinstance(splits, list) else []:
-            for subset in subsets if isinstance(subsets, list) else []:
-                covered[(str(entry.get("task")), str(split), str(subset))] = mteb_version
-    lacking = []
-    for file in files:
-        for split, subset in _keys_in_file(file):
-            version = covered.get((file.stem, split, subset))
-            if version is None or version <= (2, 0, 0):
-                lacking.append(f"{file.stem} {split}/{subset}")
-    if not lacking:
-        return []
-    shown = ", ".join(lacking[:5]) + (f" and {len(lacking) - 5} more" if len(lacking) > 5 else "")
-    return [
-        Problem(
-            "error",
-            path,
-            f"no entry with an mteb version > 2.0.0 for {shown}.",
-            rerun + " --overwrite-strategy always.",
-        )
-    ]
-
-
-def _keys_in_file(path: Path) -> list[tuple[str, str]]:
-    from rumteb.reporting import result_file
-
-    try:
-        return sorted(result_file.read_task_result(path).scores)
-    except result_file.ResultsError:
-        return []  # reported where the file is read
-
-
-def _mteb_version(path: Path) -> tuple[bool, tuple[int, int, int] | None]:
-    """Whether the file is a JSON object (else it is reported where it is read), and its mteb version."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, ValueError):
-        return False, None
-    if not isinstance(data, dict):
-        return False, None
-    return True, _parse_version(data.get("mteb_version"))
-
-
-def _parse_version(value: object) -> tuple[int, int, int] | None:
-    if not isinstance(value, str):
-        return None
-    numbers = re.findall(r"\d+", value)[:3]
-    if not numbers:
-        return None
-    parts = [int(n) for n in numbers] + [0] * (3 - len(numbers))
-    return parts[0], parts[1], parts[2]
-
-
-def _rerun(model: str, tasks: Sequence[str]) -> str:
-    return f"rumteb run -m {model} -t {' '.join(tasks)}"
-
-
-# --- command line -------------------------------------------------------------------------------------------

@@ -179,7 +179,6 @@ MUTATIONS = {
         f"but the folder is '{E5_REVISION}'",
         "move",
     ),
-    "a local model": (_local_model, "is a local folder", "upload the model"),
     "a revision that is no commit": (
         _not_a_commit,
         "'my-run' is not a Hub commit",
@@ -222,6 +221,15 @@ def test_each_mutation_is_caught_with_its_fix(
     assert lines[-1].startswith("NOT READY for the ruMTEB leaderboard: 1 errors")
 
 
+def test_a_local_model_is_refused_and_needs_a_model_meta_in_mteb(modern: Path) -> None:
+    _local_model(modern)
+    report = check_results(modern.parent.parent)
+    local, registry = report.errors
+    assert "'local/my-model' is a local folder" in local.message and "upload the model" in local.fix
+    assert "'local/my-model' is not in mteb's model registry" in registry.message
+    assert list(report.model_meta_blocks) == ["local/my-model"]
+
+
 def test_a_changed_dataset_revision_is_a_warning_naming_both(modern: Path) -> None:
     path = modern / "RuSciBenchOECDClassification.json"
     data = json.loads(path.read_text())
@@ -253,7 +261,7 @@ def test_bad_arguments(tmp_path: Path, modern: Path, capsys: pytest.CaptureFixtu
 
 def test_a_rumteb_run_of_a_local_folder_is_checked_as_written(tiny_model_path: Path, tmp_path: Path) -> None:
     """What rumteb run writes (mteb 2 files, model_meta.json, run_settings.jsonl) passes those checks; a local
-    model and the 22 tasks not run are the only errors."""
+    model (not in mteb's registry either) and the 22 tasks not run are the only errors."""
     from _helpers import TERRA_ROWS, mirror_for_task
 
     mirror = tmp_path / "mirror"
@@ -265,5 +273,6 @@ def test_a_rumteb_run_of_a_local_folder_is_checked_as_written(tiny_model_path: P
     assert [p.message.split(":")[0] for p in report.errors] == [
         "the model 'local/tiny-bert' is a local folder",
         "22 of the 23 ruMTEB tasks have no result",
+        "the model 'local/tiny-bert' is not in mteb's model registry",
     ]
     assert report.warnings == []
