@@ -71,7 +71,9 @@ def parse_columns(value: str | Sequence[str]) -> tuple[str, ...]:
     names = [item.strip() for item in items if item.strip()]
     for name in names:
         if name not in COLUMN_GROUPS:
-            raise unknown_name_error("column group", name, list(COLUMN_GROUPS), "Use --columns board,speed,size.")
+            raise unknown_name_error(
+                "column group", name, list(COLUMN_GROUPS), "Use --columns board,speed,size."
+            )
     return tuple(group for group in COLUMN_GROUPS if group in names)
 
 
