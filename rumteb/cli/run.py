@@ -183,6 +183,16 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--no-prompts", action="store_true", help="encode without any prompt (prefix ablation)"
     )
     run.add_argument(
+        "--training-datasets",
+        nargs="+",
+        default=[],
+        metavar="TASK",
+        help="the mteb tasks whose data trained the model (mteb's training_datasets; the leaderboard's Zero-shot "
+        "is 100 - %% of the benchmark's tasks among them): task names, or a text file of names (whitespace-"
+        "separated, # comments). Written into the results' model_meta.json; a folder saved by rumteb train adds "
+        "its own record (train splits used, text overlap found)",
+    )
+    run.add_argument(
         "--prediction-folder", type=Path, default=None, help="also save per-example predictions here"
     )
     run.add_argument(
@@ -221,6 +231,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     else:
         tasks = rumteb.get_tasks(benchmark=args.benchmark or "ruMTEB", data_dir=args.data_dir)
     prompts = read_prompts(args.prompts) if args.prompts else ({} if args.no_prompts else None)
+    from rumteb.evaluation.training_data import parse_training_datasets
+
+    args.training_datasets = parse_training_datasets(args.training_datasets)  # before loading anything
     from rumteb.evaluation.console import evaluator_threads, quiet
 
     with quiet(args.verbose), evaluator_threads(args.evaluator_threads):
@@ -276,6 +289,10 @@ def _run_quietly(
         prompts=prompts,
         before_loading=partial(check_data_sources, tasks),
     )
+    from rumteb.evaluation.training_data import apply_training_datasets
+
+    folder = Path(args.model).expanduser() if args.endpoint is None else None
+    training = apply_training_datasets(model, args.training_datasets, folder)
     meta = model.mteb_model_meta
     sys.stderr.write(
         f"Evaluating {meta.name} (revision {meta.revision}) on {len(tasks)} tasks with {_describe(model)}\n"
@@ -307,6 +324,7 @@ def _run_quietly(
             prediction_folder=args.prediction_folder,
             on_task_done=report,
             show_progress_bar=sys.stderr.isatty(),
+            run_record={"training_datasets": training} if training else None,
         )
     except EndpointError as err:
         if args.cache_dir is not None:

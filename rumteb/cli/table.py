@@ -24,9 +24,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--columns",
         default="",
         metavar="GROUPS",
-        help="add column groups, comma-separated: size (Params(M), Dim: from rumteb run, model_meta.json or "
-        "mteb's registry) and speed (Texts/s, Tokens/s, Device: measured by rumteb run while encoding; compare "
-        "only runs on the same hardware)",
+        help="column groups, comma-separated: board (the MTEB leaderboard's own columns in place of the default "
+        "ones, rows sorted as the board sorts them: Rank (Borda), Zero-shot and where it comes from, Active/Total "
+        "Parameters (B), Embedding Dimensions, Max Tokens, Mean (Task), Mean (TaskType), the type means, Release "
+        "Date), size (Params(M), Dim: from rumteb run, model_meta.json or mteb's registry) and speed (Texts/s, "
+        "Tokens/s, Device: measured by rumteb run while encoding; compare only runs on the same hardware)",
     )
     table.set_defaults(handler=_cmd_table)
 
@@ -39,10 +41,20 @@ def _cmd_table(args: argparse.Namespace) -> int:
 
     groups = costs.parse_columns(args.columns)
     models = load_results(args.paths, errors="skip" if args.skip_invalid else "raise")
-    rows = summary_table(models, args.benchmark)
-    for row, model in zip(rows, models, strict=True):
-        row.update(costs.cost_columns(costs.model_costs(model), groups) if groups else {})
-    notes = table_notes(models, args.benchmark)
+    if "board" in groups:
+        from rumteb.reporting.ranking import board_notes, board_rows
+
+        rows = board_rows(models, args.benchmark)
+        by_name = {model.model: model for model in models}
+        shown = [by_name[row["Model"]] for row in rows]
+        notes = board_notes(models, args.benchmark)
+    else:
+        rows = summary_table(models, args.benchmark)
+        shown = models
+        notes = table_notes(models, args.benchmark)
+    if set(groups) - {"board"}:
+        for row, model in zip(rows, shown, strict=True):
+            row.update(costs.cost_columns(costs.model_costs(model), groups))
     if "speed" in groups:
         notes.append(
             "Texts/s, Tokens/s: measured by rumteb run while encoding, on the Device shown (n/a: not run by "

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +40,7 @@ def run_tasks(
     prediction_folder: Path | None = None,
     on_task_done: Callable[[TaskOutcome], None] | None = None,
     show_progress_bar: bool = False,
+    run_record: Mapping[str, Any] | None = None,
 ) -> list[TaskOutcome]:
     """Evaluate ``tasks`` one at a time through ``mteb.evaluate`` into mteb's result layout under ``output_folder``.
 
@@ -50,7 +51,9 @@ def run_tasks(
     a warning naming the difference, or refused (``never``, ``only-cache``). ``--overwrite-strategy`` keeps mteb's
     meanings otherwise. Every ``encode`` call is checked: no None among the input texts, one finite row per input,
     one dimension; texts longer than the model's limit are counted and reported once per task.
-    ``show_progress_bar`` asks the encoder for a progress bar per encode call (off by default).
+    ``show_progress_bar`` asks the encoder for a progress bar per encode call (off by default). ``run_record``
+    goes into each task's run-settings entry under ``rumteb`` beside the size and speed (``rumteb run`` puts where
+    the ``training_datasets`` came from there: `rumteb.evaluation.training_data`).
 
     Raises:
         StaleResultError: A stored result does not match and ``overwrite_strategy`` is ``never``/``only-cache``.
@@ -71,12 +74,18 @@ def run_tasks(
     if prediction_folder is not None:  # mteb creates it only once the first task is scored
         check_output_folder(Path(prediction_folder), "prediction folder")
     model = _as_mteb_model(model)
+    from rumteb.evaluation import speed as _speed
+
+    if model.mteb_model_meta.n_parameters is None:  # model_meta.json then says it too, counted on the weights
+        counted = _speed.count_parameters(model)
+        if counted is not None:
+            model.mteb_model_meta = model.mteb_model_meta.model_copy(update={"n_parameters": counted})
     meta = model.mteb_model_meta
     cache = SafeResultCache(output_folder)
     guard = EncodeGuard(model)
-    from rumteb.evaluation import speed as _speed
-
-    cache.run_settings_extra = _speed.recorder(model, guard)  # size and throughput beside each result
+    record = _speed.recorder(model, guard)  # size and throughput beside each result
+    extra = dict(run_record or {})
+    cache.run_settings_extra = (lambda: {**record(), **extra}) if extra else record
     outcomes = []
     with guard.installed():
         for task in tasks:

@@ -97,7 +97,7 @@ def model_info(model: Any, embed_dim: int | None) -> dict[str, Any]:
     from rumteb.models.encoder import Encoder
 
     meta = getattr(model, "mteb_model_meta", None)
-    params = _count_parameters(model)
+    params = count_parameters(model)
     if params is None and isinstance(getattr(meta, "n_parameters", None), int):
         params = meta.n_parameters  # type: ignore[union-attr]
     device: str | None
@@ -128,9 +128,14 @@ def model_info(model: Any, embed_dim: int | None) -> dict[str, Any]:
     return {"n_parameters": params, "embed_dim": embed_dim, "device": device, "precision": precision}
 
 
-def _count_parameters(model: Any) -> int | None:
+def count_parameters(model: Any) -> int | None:
     """On the loaded module (sentence-transformers), else from the safetensors headers of rumteb's encoder's
-    folder (its weights live in a runtime or worker processes)."""
+    folder (its weights live in a runtime or worker processes); None when neither is there.
+
+    Example:
+        >>> count_parameters(load_model("intfloat/multilingual-e5-small"))
+        117653760
+    """
     import torch
 
     from rumteb.models.encoder import Encoder

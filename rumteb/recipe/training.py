@@ -168,7 +168,9 @@ def train(config: TrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
     from transformers import TrainerCallback, set_seed
     from transformers.trainer_utils import get_last_checkpoint
 
+    from rumteb.models.training_record import write_training_record
     from rumteb.recipe._sampler import StepAlignedBatchSampler
+    from rumteb.recipe.provenance import training_record
 
     for spec in config.datasets:  # an unpinned or unmapped source fails before the model loads
         check_ready(spec)
@@ -281,6 +283,9 @@ def train(config: TrainConfig, *, callbacks: Sequence[Any] = ()) -> TrainResult:
         model.prompts = dict(config.prompts)
         model.save(str(final))
         (final / "training_config.yaml").write_text(resolved, encoding="utf-8")
+        # what it was trained on, for the training_datasets of its results (the leaderboard's Zero-shot)
+        report = out / "contamination.json" if config.exclude_contaminated is not None else None
+        write_training_record(final, training_record(config, report))
         logger.info(
             "Trained %s for %d steps on %d process(es); saved %s",
             config.base_model,

@@ -29,8 +29,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-#: Column groups of ``rumteb table --columns`` and the columns each adds, in order.
+#: Column groups of ``rumteb table --columns`` and the columns each adds, in order. ``board`` adds none: it puts the
+#: leaderboard's own columns (`rumteb.reporting.ranking.board_rows`) in place of the default ones.
 COLUMN_GROUPS: Mapping[str, tuple[str, ...]] = {
+    "board": (),
     "size": ("Params(M)", "Dim"),
     "speed": ("Texts/s", "Tokens/s", "Device"),
 }
@@ -69,7 +71,9 @@ def parse_columns(value: str | Sequence[str]) -> tuple[str, ...]:
     names = [item.strip() for item in items if item.strip()]
     for name in names:
         if name not in COLUMN_GROUPS:
-            raise unknown_name_error("column group", name, list(COLUMN_GROUPS), "Use --columns speed,size.")
+            raise unknown_name_error(
+                "column group", name, list(COLUMN_GROUPS), "Use --columns board,speed,size."
+            )
     return tuple(group for group in COLUMN_GROUPS if group in names)
 
 
@@ -84,7 +88,7 @@ def model_costs(model: ModelScores) -> ModelCosts:
     texts = tokens = 0
     seconds = token_seconds = 0.0
     for folder in folders:
-        for task, record in _rumteb_records(folder).items():
+        for task, record in rumteb_records(folder).items():
             if task not in used or model.tasks[task].path.parent != folder:
                 continue
             info = record.get("model") or {}
@@ -108,7 +112,7 @@ def model_costs(model: ModelScores) -> ModelCosts:
     for folder in folders:
         if params is not None and dim is not None:
             break
-        meta = _json(folder / "model_meta.json")
+        meta = read_json(folder / "model_meta.json")
         if isinstance(meta, dict):
             params = params if params is not None else _int(meta.get("n_parameters"))
             dim = dim if dim is not None else _int(meta.get("embed_dim"))
@@ -143,8 +147,13 @@ def cost_columns(costs: ModelCosts, groups: Sequence[str]) -> dict[str, Any]:
     return cells
 
 
-def _rumteb_records(folder: Path) -> dict[str, dict[str, Any]]:
-    """Task -> the ``"rumteb"`` record of its last run-settings entry in ``folder`` (none for mteb's own runs)."""
+def rumteb_records(folder: Path) -> dict[str, dict[str, Any]]:
+    """Task -> the ``"rumteb"`` record of its last run-settings entry in ``folder`` (none for mteb's own runs).
+
+    Example:
+        >>> rumteb_records(Path("results/local__tiny-bert/0123abcd"))["TERRa"]["model"]["embed_dim"]
+        64
+    """
     path = folder / "run_settings.jsonl"
     if not path.is_file():
         return {}
@@ -162,13 +171,19 @@ def _rumteb_records(folder: Path) -> dict[str, dict[str, Any]]:
     return records
 
 
-def _json(path: Path) -> Any:
+def read_json(path: Path) -> Any:
+    """The JSON value of ``path``; None when it is missing or unreadable (``rumteb table`` reports those already).
+
+    Example:
+        >>> read_json(Path("results/local__tiny-bert/0123abcd/model_meta.json"))["name"]
+        'local/tiny-bert'
+    """
     if not path.is_file():
         return None
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
-        return None  # rumteb table reports an unreadable model_meta.json already
+        return None
 
 
 def _int(value: Any) -> int | None:

@@ -120,6 +120,23 @@ def score_benchmark(model: ModelScores, benchmark: str = "ruMTEB") -> BenchmarkS
     )
 
 
+def available_task_scores(model: ModelScores, benchmark: str = "ruMTEB") -> dict[str, float]:
+    """Per task of ``benchmark`` with any score: the mean of the main scores it has among the benchmark's splits
+    and Russian subsets, complete or not (what the leaderboard's Borda count ranks; the means need complete tasks).
+
+    Example:
+        >>> available_task_scores(load_results("results/intfloat__multilingual-e5-small")[0])["TERRa"]
+        0.5861...
+    """
+    scores = {}
+    for item in _plan(canonical_benchmark_name(benchmark)):
+        result = model.tasks.get(item.name)
+        values = [] if result is None else [result.scores[key] for key in item.keys if key in result.scores]
+        if values:
+            scores[item.name] = math.fsum(values) / len(values)
+    return scores
+
+
 def _task_score(model: ModelScores, item: _TaskPlan) -> tuple[float | None, str]:
     result = model.tasks.get(item.name)
     if result is None:

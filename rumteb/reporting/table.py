@@ -1,6 +1,6 @@
 """Render leaderboard rows (`rumteb.reporting.leaderboard.summary_table`) as Markdown, CSV, JSON or LaTeX.
 
-`format_table` writes scores with 2 decimals and missing ones as ``n/a`` (empty in CSV, null in JSON), and puts
+`format_table` writes scores with 2 decimals (parameters in billions, ``... (B)``, with 3) and missing ones as ``n/a`` (empty in CSV, null in JSON), and puts
 the notes of `rumteb.reporting.leaderboard.table_notes` below a Markdown or LaTeX table; CSV and JSON stay
 machine-readable.
 """
@@ -55,24 +55,27 @@ def format_table(rows: Sequence[Mapping[str, Any]], fmt: str = "md", *, notes: S
     return _markdown(columns, rows, notes)
 
 
-def _cell(value: Any, missing: str) -> str:
+def _cell(value: Any, missing: str, column: str = "") -> str:
     if value is None:
         return missing
-    return f"{value:.2f}" if isinstance(value, float) else str(value)
+    if isinstance(value, float):
+        # parameters in billions keep the board's 3 decimals (0.118); scores and the rest 2
+        return f"{value:.3f}" if column.endswith("(B)") else f"{value:.2f}"
+    return str(value)
 
 
 def _csv(columns: list[str], rows: Sequence[Mapping[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
-    writer.writerows([_cell(row[c], "") for c in columns] for row in rows)
+    writer.writerows([_cell(row[c], "", c) for c in columns] for row in rows)
     return out.getvalue()
 
 
 def _markdown(columns: list[str], rows: Sequence[Mapping[str, Any]], notes: Sequence[str]) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|---|" + "---:|" * (len(columns) - 1)]
     lines += [
-        "| " + " | ".join(_cell(row[c], "n/a").replace("|", r"\|") for c in columns) + " |" for row in rows
+        "| " + " | ".join(_cell(row[c], "n/a", c).replace("|", r"\|") for c in columns) + " |" for row in rows
     ]
     if notes:
         lines += ["", *(f"- {note}" for note in notes)]
@@ -94,7 +97,7 @@ def _latex(columns: list[str], rows: Sequence[Mapping[str, Any]], notes: Sequenc
     lines = [r"\begin{tabular}{l" + "r" * (len(columns) - 1) + "}", r"\hline"]
     lines.append(" & ".join(_latex_escape(c) for c in columns) + r" \\")
     lines.append(r"\hline")
-    lines += [" & ".join(_latex_escape(_cell(row[c], "n/a")) for c in columns) + r" \\" for row in rows]
+    lines += [" & ".join(_latex_escape(_cell(row[c], "n/a", c)) for c in columns) + r" \\" for row in rows]
     lines += [r"\hline", r"\end{tabular}"]
     lines += [f"% {note}" for note in notes]
     return "\n".join(lines) + "\n"
