@@ -52,7 +52,8 @@ def test_the_block_of_a_local_run_is_a_model_meta_with_the_folders_values(local_
     block = report.model_meta_blocks[meta["name"]]
     model = _evaluate(block)
     assert (model.name, model.revision) == (meta["name"], local_run.name)
-    assert meta["n_parameters"] is None and model.n_parameters == counted["n_parameters"] > 0
+    # rumteb run counts the weights into model_meta.json; run_settings.jsonl holds the same count
+    assert meta["n_parameters"] == model.n_parameters == counted["n_parameters"] > 0
     assert (model.embed_dim, model.max_tokens) == (counted["embed_dim"], meta["max_tokens"])
     assert model.memory_usage_mb == model.calculate_memory_usage_mb()  # mteb's rule, without the Hub
     assert (
