@@ -24,7 +24,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "--columns",
         default="",
         metavar="GROUPS",
-        help="add column groups, comma-separated: size (Params(M), Dim: from rumteb run, model_meta.json or "
+        help="add column groups, comma-separated: board (instead of the default columns: the leaderboard's "
+        "own: Rank (Borda), Zero-shot, parameters, Embedding Dimensions, Max Tokens, the means, Release Date), size (Params(M), Dim: from rumteb run, model_meta.json or "
         "mteb's registry) and speed (Texts/s, Tokens/s, Device: measured by rumteb run while encoding; compare "
         "only runs on the same hardware)",
     )
@@ -37,8 +38,19 @@ def _cmd_table(args: argparse.Namespace) -> int:
     from rumteb.reporting.results import load_results
     from rumteb.reporting.table import format_table
 
-    groups = costs.parse_columns(args.columns)
+    board = "board" in [group.strip() for group in args.columns.split(",")]
+    groups = costs.parse_columns([g for g in args.columns.split(",") if g.strip() != "board"])
     models = load_results(args.paths, errors="skip" if args.skip_invalid else "raise")
+    if board:
+        from rumteb.reporting.ranking import board_notes, board_rows
+
+        rows = board_rows(models, args.benchmark)
+        notes = board_notes(models, args.benchmark)
+        embed = args.format in ("md", "latex")
+        sys.stdout.write(format_table(rows, args.format, notes=notes if embed else ()))
+        for note in () if embed else notes:
+            sys.stderr.write(f"note: {note}\n")
+        return 0
     rows = summary_table(models, args.benchmark)
     for row, model in zip(rows, models, strict=True):
         row.update(costs.cost_columns(costs.model_costs(model), groups) if groups else {})
