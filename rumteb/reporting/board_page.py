@@ -204,11 +204,15 @@ def _charts(models: Sequence[BoardModel], tasks: Sequence[str]) -> list[dict[str
     y_titles = ["Mean (Task)"]
     if common and len(common) < len(tasks):
         y_titles.append(f"Mean over the {len(common)} tasks every model ran")
+    # The axis that plots more models comes first: a model run on a few tasks has no Mean (Task).
+    first = 1 if len(y_titles) > 1 and any(m.scores.mean_task is None for m in models) else 0
+    y_titles = y_titles[first:] + y_titles[:first]
 
     def ys(model: BoardModel) -> tuple[float | None, ...]:
         mean_task = model.scores.mean_task
         shared = sum(model.scores.tasks[t] or 0.0 for t in common) / len(common) if common else None
         values = (mean_task, shared)[: len(y_titles)]
+        values = values[first:] + values[:first]
         return tuple(None if v is None else round(100 * v, 2) for v in values)
 
     charts = []

@@ -72,6 +72,7 @@ def score_chart(
                 legendgroup=point.model,
                 text=[point.model.split("/")[-1]],
                 textposition="top center",
+                cliponaxis=False,
                 marker={
                     "size": 14 if point.own else 10,
                     "color": color,
@@ -95,7 +96,8 @@ def score_chart(
     figure.update_layout(
         xaxis={"type": "log", "title": {"text": x_title}},
         yaxis={"title": {"text": y_titles[0]}},
-        margin={"l": 60, "r": 20, "t": 50, "b": 50},
+        margin={"l": 60, "r": 20, "t": 60, "b": 50},
+        width=590,
         height=420,
         template="plotly_white",
         showlegend=False,
@@ -106,7 +108,7 @@ def score_chart(
         full_html=False,
         include_plotlyjs=False,
         div_id=div_id,
-        config={"displaylogo": False, "responsive": True},
+        config={"displaylogo": False},
     )
     return html
 
@@ -141,4 +143,12 @@ def _y_menu(
                 "args": [{"x": xs, "y": ys}, {"yaxis.title.text": title}],
             }
         )
-    return {"buttons": buttons, "direction": "down", "x": 0.0, "xanchor": "left", "y": 1.14, "yanchor": "top"}
+    return {
+        "buttons": buttons,
+        "direction": "down",
+        "x": 0.0,
+        "xanchor": "left",
+        "y": 1.02,
+        "yanchor": "bottom",
+        "pad": {"t": 0, "b": 0},
+    }
