@@ -263,3 +263,13 @@ def test_without_plotly_rumteb_board_names_the_extra(
         'install "rumteb[board]"'
     )
     assert not out.exists()
+
+
+def test_a_folder_without_results_is_one_error_line(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    out = tmp_path / "board.html"
+    assert main(["board", str(tmp_path), "-o", str(out)]) == 1
+    (line,) = capsys.readouterr().err.strip().splitlines()
+    assert line.startswith(f"rumteb: error: No ruMTEB result files under {tmp_path}")
+    assert not out.exists()
