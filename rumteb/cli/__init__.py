@@ -19,6 +19,7 @@ from collections.abc import Sequence
 from rumteb import __version__
 from rumteb.cli import (
     align,
+    board,
     cards,
     check,
     compare,
@@ -44,6 +45,7 @@ logger = logging.getLogger("rumteb")
 _COMMANDS = (
     run,
     table,
+    board,
     compare,
     plot,
     check,

@@ -55,7 +55,14 @@ def format_table(rows: Sequence[Mapping[str, Any]], fmt: str = "md", *, notes: S
     return _markdown(columns, rows, notes)
 
 
-def _cell(value: Any, missing: str, column: str = "") -> str:
+def cell_text(value: Any, missing: str = "", column: str = "") -> str:
+    """One cell as the tables write it: None as ``missing``, parameters in billions (a column ending in
+    ``(B)``) with 3 decimals, other floats with 2.
+
+    Example:
+        >>> cell_text(56.4), cell_text(None, "n/a"), cell_text(512), cell_text(0.0293, column="Total Parameters (B)")
+        ('56.40', 'n/a', '512', '0.029')
+    """
     if value is None:
         return missing
     if isinstance(value, float):
@@ -68,14 +75,15 @@ def _csv(columns: list[str], rows: Sequence[Mapping[str, Any]]) -> str:
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(columns)
-    writer.writerows([_cell(row[c], "", c) for c in columns] for row in rows)
+    writer.writerows([cell_text(row[c], "", c) for c in columns] for row in rows)
     return out.getvalue()
 
 
 def _markdown(columns: list[str], rows: Sequence[Mapping[str, Any]], notes: Sequence[str]) -> str:
     lines = ["| " + " | ".join(columns) + " |", "|---|" + "---:|" * (len(columns) - 1)]
     lines += [
-        "| " + " | ".join(_cell(row[c], "n/a", c).replace("|", r"\|") for c in columns) + " |" for row in rows
+        "| " + " | ".join(cell_text(row[c], "n/a", c).replace("|", r"\|") for c in columns) + " |"
+        for row in rows
     ]
     if notes:
         lines += ["", *(f"- {note}" for note in notes)]
@@ -97,7 +105,9 @@ def _latex(columns: list[str], rows: Sequence[Mapping[str, Any]], notes: Sequenc
     lines = [r"\begin{tabular}{l" + "r" * (len(columns) - 1) + "}", r"\hline"]
     lines.append(" & ".join(_latex_escape(c) for c in columns) + r" \\")
     lines.append(r"\hline")
-    lines += [" & ".join(_latex_escape(_cell(row[c], "n/a", c)) for c in columns) + r" \\" for row in rows]
+    lines += [
+        " & ".join(_latex_escape(cell_text(row[c], "n/a", c)) for c in columns) + r" \\" for row in rows
+    ]
     lines += [r"\hline", r"\end{tabular}"]
     lines += [f"% {note}" for note in notes]
     return "\n".join(lines) + "\n"
