@@ -75,7 +75,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             "ModelMeta to add to mteb (mteb/models/model_implementations/), then open a pull request:\n"
         )
         sys.stdout.write(blocks)
-    counts = f"{len(report.errors)} errors, {len(report.warnings)} warnings"
+    counts = f"{_count(len(report.errors), 'error')}, {_count(len(report.warnings), 'warning')}"
     if not report.ok:
         sys.stdout.write(f"NOT READY for the {report.benchmark} leaderboard: {counts}.\n")
         return 1
@@ -88,3 +88,7 @@ def _cmd_check(args: argparse.Namespace) -> int:
             f"  rsync -a --exclude '*.rumteb' --exclude '.*' {model_folder} RESULTS_REPO/results/\n"
         )
     return 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}" + ("" if number == 1 else "s")

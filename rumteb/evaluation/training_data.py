@@ -8,6 +8,7 @@ names came from goes into each task's ``run_settings.jsonl`` entry, under ``rumt
 
 from __future__ import annotations
 
+import logging
 import warnings
 from collections.abc import Sequence
 from functools import cache
@@ -53,15 +54,27 @@ def parse_training_datasets(values: Sequence[str]) -> list[str]:
     return sorted(set(names))
 
 
+class _BetaTaskFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "is currently in beta" not in record.getMessage()
+
+
 @cache
 def _task_names() -> frozenset[str]:
     import mteb
 
     from rumteb.tasks import TASKS_BY_NAME
 
-    with warnings.catch_warnings():  # mteb warns once per beta task it lists
-        warnings.simplefilter("ignore")
-        every = mteb.get_tasks(exclude_superseded=False, exclude_private=False, exclude_beta=False)
+    # mteb warns (warnings and logging) once per beta task it lists; listing names is not using them
+    quiet = _BetaTaskFilter()
+    logger = logging.getLogger("mteb.abstasks.abstask")
+    logger.addFilter(quiet)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            every = mteb.get_tasks(exclude_superseded=False, exclude_private=False, exclude_beta=False)
+    finally:
+        logger.removeFilter(quiet)
     return frozenset({t.metadata.name for t in every} | set(TASKS_BY_NAME))
 
 
