@@ -86,7 +86,7 @@ def run_tasks(
     record = _speed.recorder(model, guard)  # size and throughput beside each result
     extra = dict(run_record or {})
     cache.run_settings_extra = (lambda: {**record(), **extra}) if extra else record
-    outcomes = []
+    outcomes: list[TaskOutcome] = []
     with guard.installed():
         for task in tasks:
             name = task.metadata.name
@@ -105,15 +105,19 @@ def run_tasks(
                 logger.warning("Not reusing the stored result %s: %s. Re-running %s.", path, reason, name)
                 strategy = "always"
             guard.reset()
-            result = mteb.evaluate(
-                model,
-                [task],
-                cache=cache,
-                overwrite_strategy=strategy,
-                encode_kwargs={"batch_size": batch_size, "show_progress_bar": show_progress_bar},
-                prediction_folder=prediction_folder,
-                show_progress_bar=False,
-            )
+            try:
+                result = mteb.evaluate(
+                    model,
+                    [task],
+                    cache=cache,
+                    overwrite_strategy=strategy,
+                    encode_kwargs={"batch_size": batch_size, "show_progress_bar": show_progress_bar},
+                    prediction_folder=prediction_folder,
+                    show_progress_bar=False,
+                )
+            except Exception as err:
+                _raise_hub_error(task, err, done=[o.task for o in outcomes])
+                raise
             guard.report(name)
             (task_result,) = result.task_results
             outcome = TaskOutcome(
@@ -127,6 +131,21 @@ def run_tasks(
             if on_task_done is not None:
                 on_task_done(outcome)
     return outcomes
+
+
+def _raise_hub_error(task: Any, err: Exception, done: Sequence[str]) -> None:
+    """A Hub lost mid-run (after the check before the model loaded) as one `HubError` line; anything else
+    is left to propagate."""
+    from rumteb.data.hub import hub_error
+
+    dataset = task.metadata.dataset
+    hub = hub_error(str(dataset["path"]), str(dataset["revision"]), err)
+    if hub is None:
+        return
+    kept = (
+        f" The results of {', '.join(done)} are saved; the same command goes on from there." if done else ""
+    )
+    raise type(hub)(f"{hub}{kept}") from err
 
 
 def _as_mteb_model(model: Any) -> Any:

@@ -389,3 +389,24 @@ def test_gated_dataset_fails_a_run_in_one_line_before_the_model_loads(
     assert "mteb/CEDRClassification" in line and "HF_TOKEN" in line and "CEDRClassification)" in line
     assert "Loading weights" not in result.stderr
     assert not [e for e in hub.log if "/resolve/" in e.path]  # nothing downloaded before the refusal
+
+
+def test_hub_lost_mid_run_is_one_line_and_keeps_the_finished_tasks(
+    hub: HubServer, tiny_model_path: Path, tmp_path: Path
+) -> None:
+    """The check before the model loads passes; the second task's data file is then cut on every request: one
+    line naming its dataset, TERRa's result kept, and the same command finishes once the Hub is back."""
+    repo_id, _ = _pinned("RUParaPhraserSTS")
+    hub.drop(repo_id, "default/test-00000-of-00001.parquet", times=50, keep=0.0)
+    env = _env(tmp_path, hub.url)
+    run = ["run", "-m", str(tiny_model_path), "-t", "TERRa", "RUParaPhraserSTS", "--device", "cpu"]
+    run += ["--output-folder", str(tmp_path / "out")]
+    result = _rumteb(env, *run)
+    line = _one_error_line(result)
+    assert repo_id in line and "could not be downloaded" in line, line
+    assert "results of TERRa are saved" in line, line
+    assert sorted(_scores(tmp_path / "out")) == ["TERRa"]
+    hub.reset()
+    again = _rumteb(env, *run)
+    assert again.returncode == 0, again.stderr
+    assert sorted(_scores(tmp_path / "out")) == ["RUParaPhraserSTS", "TERRa"]
