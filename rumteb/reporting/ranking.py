@@ -21,7 +21,7 @@ Example:
     >>> from rumteb.reporting.results import load_results
     >>> rows = board_rows(load_results("../shared/data/published/results"), "ruMTEB")
     >>> rows[0]["Rank (Borda)"], rows[0]["Model"], rows[0]["Zero-shot"], rows[0]["Zero-shot source"]
-    (1, 'ai-forever/ru-en-RoSBERTa', 82, 'registry')
+    (1, 'ai-forever/ru-en-RoSBERTa', 91, 'registry')
 """
 
 from __future__ import annotations
