@@ -76,10 +76,19 @@ def run_tasks(
     model = _as_mteb_model(model)
     from rumteb.evaluation import speed as _speed
 
-    if model.mteb_model_meta.n_parameters is None:  # model_meta.json then says it too, counted on the weights
-        counted = _speed.count_parameters(model)
-        if counted is not None:
-            model.mteb_model_meta = model.mteb_model_meta.model_copy(update={"n_parameters": counted})
+    # model_meta.json then says them too: parameters counted on the weights, the embedding matrix by mteb's rule
+    counted = {
+        "n_parameters": _speed.count_parameters,
+        "n_embedding_parameters": _speed.count_embedding_parameters,
+    }
+    found = {
+        field: count(model)
+        for field, count in counted.items()
+        if getattr(model.mteb_model_meta, field, None) is None
+    }
+    found = {field: value for field, value in found.items() if value is not None}
+    if found:
+        model.mteb_model_meta = model.mteb_model_meta.model_copy(update=found)
     meta = model.mteb_model_meta
     cache = SafeResultCache(output_folder)
     guard = EncodeGuard(model)

@@ -150,6 +150,41 @@ def count_parameters(model: Any) -> int | None:
     return None
 
 
+def count_embedding_parameters(model: Any) -> int | None:
+    """``vocab_size x hidden_size`` of the model's transformer config, mteb's own rule for
+    ``ModelMeta.n_embedding_parameters`` (it reads the Hub's config.json; this reads the loaded config or the
+    local folder's); None when neither is there.
+
+    Example:
+        >>> count_embedding_parameters(load_model("./all-MiniLM-L6-v2"))  # 30522 x 384
+        11720448
+    """
+    from rumteb.models.encoder import Encoder
+
+    config: dict[str, Any] | None = None
+    if isinstance(model, Encoder):
+        root = getattr(getattr(model, "_resolved", None), "root", None)
+        path = None if root is None else Path(root) / "config.json"
+        if path is not None and path.is_file():
+            config = json.loads(path.read_text(encoding="utf-8"))
+    else:
+        module: Any = getattr(model, "model", None)
+        first = next(iter(module), None) if hasattr(module, "__iter__") else None
+        loaded = getattr(getattr(first, "auto_model", None), "config", None)
+        config = loaded.to_dict() if loaded is not None else None
+    if not config:
+        return None
+    text = config.get("text_config") or {}
+    vocab = config.get("vocab_size") or text.get("vocab_size")
+    hidden = (
+        config.get("hidden_size")
+        or config.get("hidden_dim")
+        or text.get("hidden_size")
+        or text.get("hidden_dim")
+    )
+    return int(vocab * hidden) if isinstance(vocab, int) and isinstance(hidden, int) else None
+
+
 def _safetensors_parameters(folder: Path) -> int | None:
     """The number of values in the tensors of every ``*.safetensors`` file under ``folder`` (headers only)."""
     files = sorted(folder.rglob("*.safetensors"))

@@ -218,7 +218,7 @@ def test_each_mutation_is_caught_with_its_fix(
     assert main(["check", str(root)]) == 1
     lines = capsys.readouterr().out.splitlines()
     assert lines[0] == error  # errors first, one line each
-    assert lines[-1].startswith("NOT READY for the ruMTEB leaderboard: 1 errors")
+    assert lines[-1].startswith("NOT READY for the ruMTEB leaderboard: 1 error,")
 
 
 def test_a_local_model_is_refused_and_needs_a_model_meta_in_mteb(modern: Path) -> None:

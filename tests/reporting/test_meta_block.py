@@ -44,7 +44,9 @@ def _recorded(folder: Path) -> tuple[dict[str, Any], dict[str, Any]]:
     return meta, settings["rumteb"]["model"]
 
 
-def test_the_block_of_a_local_run_is_a_model_meta_with_the_folders_values(local_run: Path) -> None:
+def test_the_block_of_a_local_run_is_a_model_meta_with_the_folders_values(
+    local_run: Path, tiny_model_path: Path
+) -> None:
     meta, counted = _recorded(local_run)
     report = check_results(local_run.parent.parent)
     assert list(report.model_meta_blocks) == [meta["name"]]
@@ -54,6 +56,11 @@ def test_the_block_of_a_local_run_is_a_model_meta_with_the_folders_values(local_
     assert (model.name, model.revision) == (meta["name"], local_run.name)
     # rumteb run counts the weights into model_meta.json; run_settings.jsonl holds the same count
     assert meta["n_parameters"] == model.n_parameters == counted["n_parameters"] > 0
+    # the embedding matrix by mteb's rule (vocab_size x hidden_size of config.json): Active Parameters known
+    config = json.loads((tiny_model_path / "config.json").read_text(encoding="utf-8"))
+    embedding = config["vocab_size"] * config["hidden_size"]
+    assert meta["n_embedding_parameters"] == model.n_embedding_parameters == embedding
+    assert model.n_active_parameters == model.n_parameters - embedding > 0
     assert (model.embed_dim, model.max_tokens) == (counted["embed_dim"], meta["max_tokens"])
     assert model.memory_usage_mb == model.calculate_memory_usage_mb()  # mteb's rule, without the Hub
     assert (
@@ -63,7 +70,7 @@ def test_the_block_of_a_local_run_is_a_model_meta_with_the_folders_values(local_
         assert getattr(model, key) == meta[key], key
     assert model.loader is None
     # what the folder does not hold is None with a comment naming it, never guessed
-    unknown = ["release_date", "languages", "n_embedding_parameters", "license", "training_datasets"]
+    unknown = ["release_date", "languages", "license", "training_datasets"]
     for key in unknown:
         (line,) = [line for line in block.splitlines() if line.startswith(f"    {key}=")]
         assert line.startswith(f"    {key}=None,  # {key}: not "), line
