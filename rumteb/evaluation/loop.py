@@ -147,6 +147,14 @@ def _raise_hub_error(task: Any, err: Exception, done: Sequence[str]) -> None:
     is left to propagate."""
     from rumteb.data.hub import hub_error
 
+    cause: BaseException | None = err
+    seen: set[int] = set()
+    # an error of ours in the chain (an embedding server gone, say) already has its own line
+    while cause is not None and id(cause) not in seen:
+        if isinstance(cause, RumtebError):
+            return
+        seen.add(id(cause))
+        cause = cause.__cause__ or cause.__context__
     dataset = task.metadata.dataset
     hub = hub_error(str(dataset["path"]), str(dataset["revision"]), err)
     if hub is None:
