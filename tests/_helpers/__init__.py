@@ -52,6 +52,33 @@ def read_jsonl(path: Path) -> list[dict[str, Any]]:
         return [json.loads(line) for line in handle if line.strip()]
 
 
+def upstream_terra_rows(shared: Path) -> list[dict[str, Any]]:
+    """TERRa dev from ../shared/data in mteb/TERRa's Hub columns (labels = 1 for entailment)."""
+    rows = read_jsonl(shared / "rumteb" / "TERRa" / "dev.jsonl")
+    return [
+        {"sentence1": r["sentence1"], "sentence2": r["sentence2"], "labels": int(r["label"])} for r in rows
+    ]
+
+
+def upstream_paraphraser_rows(shared: Path) -> list[dict[str, Any]]:
+    """RUParaPhraserSTS test from ../shared/data in merionum/ru_paraphraser's Hub columns: the shared file stores
+    mteb's transformed names (sentence1, sentence2, score = float(class)); the Hub has text_1, text_2 and an
+    integer class -1/0/1."""
+    rows = read_jsonl(shared / "rumteb" / "RUParaPhraserSTS" / "test.jsonl")
+    assert all(float(r["score"]).is_integer() for r in rows)
+    return [
+        {
+            "id": r["id"],
+            "id_1": r["id_1"],
+            "id_2": r["id_2"],
+            "text_1": r["sentence1"],
+            "text_2": r["sentence2"],
+            "class": int(r["score"]),
+        }
+        for r in rows
+    ]
+
+
 def make_mirror(
     root: Path,
     repo_id: str,

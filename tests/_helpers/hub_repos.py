@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from _helpers import make_mirror, read_jsonl
+from _helpers import make_mirror, read_jsonl, upstream_paraphraser_rows, upstream_terra_rows
 from _helpers.hub_server import Repo
 
 # Rows kept per split: the real rows, cut so that a run of the three tasks stays a few seconds with a tiny model.
@@ -63,21 +63,8 @@ def task_repos(shared: Path, work: Path) -> list[Repo]:
 
     text, integer = datasets.Value("string"), datasets.Value("int64")
     base = shared / "rumteb"
-    terra = [
-        {"sentence1": r["sentence1"], "sentence2": r["sentence2"], "labels": int(r["label"])}
-        for r in read_jsonl(base / "TERRa" / "dev.jsonl")[: LIMITS["TERRa"]]
-    ]
-    para = [
-        {
-            "id": r["id"],
-            "id_1": r["id_1"],
-            "id_2": r["id_2"],
-            "text_1": r["sentence1"],
-            "text_2": r["sentence2"],
-            "class": int(r["score"]),
-        }
-        for r in read_jsonl(base / "RUParaPhraserSTS" / "test.jsonl")[: LIMITS["RUParaPhraserSTS"]]
-    ]
+    terra = upstream_terra_rows(shared)[: LIMITS["TERRa"]]
+    para = upstream_paraphraser_rows(shared)[: LIMITS["RUParaPhraserSTS"]]
     cedr = {
         split: [
             {"text": r["text"], "label": [int(x) for x in r["label"]]}

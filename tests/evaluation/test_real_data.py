@@ -57,34 +57,6 @@ EXACT = 1e-9
 # ------------------------------------------------------------------------------------------------------------
 
 
-def _terra_rows(shared: Path) -> list[dict[str, Any]]:
-    # mteb/TERRa: sentence1 = premise, sentence2 = hypothesis, labels = 1 for entailment.
-    rows = _helpers.read_jsonl(shared / "rumteb" / "TERRa" / "dev.jsonl")
-    return [
-        {"sentence1": r["sentence1"], "sentence2": r["sentence2"], "labels": int(r["label"])} for r in rows
-    ]
-
-
-def _paraphraser_rows(shared: Path) -> list[dict[str, Any]]:
-    # merionum/ru_paraphraser: the Hub original has text_1, text_2 and an integer class -1/0/1; the shared
-    # file stores the transformed names (sentence1, sentence2, score = float(class)). Map back.
-    rows = _helpers.read_jsonl(shared / "rumteb" / "RUParaPhraserSTS" / "test.jsonl")
-    out = []
-    for r in rows:
-        assert float(r["score"]).is_integer()
-        out.append(
-            {
-                "id": r["id"],
-                "id_1": r["id_1"],
-                "id_2": r["id_2"],
-                "text_1": r["sentence1"],
-                "text_2": r["sentence2"],
-                "class": int(r["score"]),
-            }
-        )
-    return out
-
-
 def _cedr_rows(shared: Path, split: str) -> list[dict[str, Any]]:
     rows = _helpers.read_jsonl(shared / "rumteb" / "CEDRClassification" / f"{split}.jsonl")
     return [{"text": r["text"], "label": [int(x) for x in r["label"]]} for r in rows]
@@ -100,7 +72,7 @@ def mirror(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
     _helpers.mirror_for_task(
         root,
         "TERRa",
-        {"default": {"dev": _terra_rows(shared_data)}},
+        {"default": {"dev": _helpers.upstream_terra_rows(shared_data)}},
         features={
             "default": datasets.Features(
                 {"sentence1": text, "sentence2": text, "labels": datasets.Value("int64")}
@@ -110,7 +82,7 @@ def mirror(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
     _helpers.mirror_for_task(
         root,
         "RUParaPhraserSTS",
-        {"default": {"test": _paraphraser_rows(shared_data)}},
+        {"default": {"test": _helpers.upstream_paraphraser_rows(shared_data)}},
         features={
             "default": datasets.Features(
                 {
@@ -357,10 +329,10 @@ def test_minilm_bands_reject_misaligned_labels(runner: Runner, shared_data: Path
     labels give 0.3182, inside its band; MiniLM, an English model, is no better than chance at Russian emotions
     (the tiny random model scores about as much), so only the exact parity with mteb guards that pipeline.
     """
-    terra = _terra_rows(shared_data)
+    terra = _helpers.upstream_terra_rows(shared_data)
     for row, label in zip(terra, _shuffled([r["labels"] for r in terra], 1), strict=True):
         row["labels"] = label
-    para = _paraphraser_rows(shared_data)
+    para = _helpers.upstream_paraphraser_rows(shared_data)
     for row, label in zip(para, _shuffled([r["class"] for r in para], 2), strict=True):
         row["class"] = label
     _helpers.mirror_for_task(tmp_path, "TERRa", {"default": {"dev": terra}})
