@@ -92,19 +92,19 @@ def model_costs(model: ModelScores) -> ModelCosts:
             if task not in used or model.tasks[task].path.parent != folder:
                 continue
             info = record.get("model") or {}
-            params = params if params is not None else _int(info.get("n_parameters"))
-            dim = dim if dim is not None else _int(info.get("embed_dim"))
+            params = params if params is not None else count(info.get("n_parameters"))
+            dim = dim if dim is not None else count(info.get("embed_dim"))
             if info.get("device"):
                 devices.add(f"{info['device']} {info.get('precision') or ''}".strip())
             speed = record.get("throughput") or {}
             if (
-                _int(speed.get("texts"))
+                count(speed.get("texts"))
                 and isinstance(speed.get("seconds"), (int, float))
                 and speed["seconds"] > 0
             ):
                 texts += int(speed["texts"])
                 seconds += float(speed["seconds"])
-                if _int(speed.get("tokens")) is not None:
+                if count(speed.get("tokens")) is not None:
                     tokens += int(speed["tokens"])
                     token_seconds += float(speed["seconds"])
     if params is not None or dim is not None:
@@ -114,8 +114,8 @@ def model_costs(model: ModelScores) -> ModelCosts:
             break
         meta = read_json(folder / "model_meta.json")
         if isinstance(meta, dict):
-            params = params if params is not None else _int(meta.get("n_parameters"))
-            dim = dim if dim is not None else _int(meta.get("embed_dim"))
+            params = params if params is not None else count(meta.get("n_parameters"))
+            dim = dim if dim is not None else count(meta.get("embed_dim"))
             source = source or ("model_meta.json" if params is not None or dim is not None else None)
     if params is None or dim is None:
         registry = _registry_size(model.model)
@@ -186,7 +186,13 @@ def read_json(path: Path) -> Any:
         return None
 
 
-def _int(value: Any) -> int | None:
+def count(value: Any) -> int | None:
+    """``value`` when it is a count (an int >= 0, not a bool) as metadata files should hold one, else None.
+
+    Example:
+        >>> count(384), count(-1), count(True), count(None)
+        (384, None, None, None)
+    """
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
@@ -198,4 +204,4 @@ def _registry_size(name: str) -> tuple[int | None, int | None]:
         meta = mteb.get_model_meta(name)
     except (KeyError, ValueError, LookupError):
         return None, None
-    return _int(meta.n_parameters), _int(meta.embed_dim)
+    return count(meta.n_parameters), count(meta.embed_dim)

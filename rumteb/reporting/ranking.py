@@ -226,8 +226,8 @@ def _model_meta(model: ModelScores) -> _Meta:
         if isinstance(found, dict):
             meta = {**found, **{k: v for k, v in meta.items() if v is not None}}
     size = costs.model_costs(model)
-    active = _int(meta.get("n_active_parameters_override"))
-    embedding = _int(meta.get("n_embedding_parameters"))
+    active = costs.count(meta.get("n_active_parameters_override"))
+    embedding = costs.count(meta.get("n_embedding_parameters"))
     if active is None and size.n_parameters is not None and embedding is not None:
         active = size.n_parameters - embedding
     return _Meta(
@@ -308,10 +308,6 @@ def _provenance(meta: _Meta, tasks: Sequence[str]) -> str:
     if meta.measured:
         return f"measured by rumteb train: train splits used and text overlap found (trained on {trained})"
     return f"declared in model_meta.json (trained on {trained})"
-
-
-def _int(value: Any) -> int | None:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 def _billions(count: int | None) -> float | None:
